@@ -1,0 +1,205 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as random from "@pulumi/random";
+import type { Event } from "../infra/config/event.ts";
+import { codeServerArgs, SANDBOX_PATHS, type ParticipantPlan } from "../infra/plan.ts";
+import { stableJson } from "../infra/render/json.ts";
+import type { Target } from "../infra/target.ts";
+
+/** A file placed into the sandbox when its container is created. */
+export interface SandboxFile {
+  readonly path: string;
+  /** Content; may be a secret (it then stays secret in state). */
+  readonly content: pulumi.Input<string>;
+}
+
+export interface SandboxArgs {
+  readonly plan: ParticipantPlan;
+  readonly eventName: string;
+  readonly sandbox: Event["sandbox"];
+  /** Group of the proxy's workers: the only ones allowed on the socket. */
+  readonly socketGroup: string;
+  /** The image ID, from SandboxImage. */
+  readonly image: pulumi.Input<string>;
+  readonly target: Target;
+  /** More files for the sandbox (e.g. the Kilo Code config). */
+  readonly files?: readonly SandboxFile[];
+}
+
+/**
+ * One participant's VS Code: a code-server container, its workspace and its
+ * password.
+ *
+ * - The workspace volume outlives the container and the stack
+ *   (`retainOnDelete`): replacing the container reattaches it, and dropping
+ *   the participant from thon.yaml or `pulumi destroy` leaves it on the host
+ *   until the organizer runs `thon purge <user>`.
+ * - code-server listens on a unix socket in a folder of its own on the host
+ *   (setgid to the proxy's group, mode 2770), so nginx reaches it by path,
+ *   no host port is allocated, and no sandbox can see another one's socket.
+ * - Nothing here depends on the participant's group: moving someone between
+ *   groups changes none of these resources.
+ */
+export class Sandbox extends pulumi.ComponentResource {
+  public readonly name: string;
+  public readonly url: string;
+  public readonly endpointPath: string;
+  public readonly socketPath: string;
+  public readonly containerName: string;
+  public readonly containerId: pulumi.Output<string>;
+  /** The code-server password (secret); undefined when auth is "none". */
+  public readonly password: pulumi.Output<string> | undefined;
+  public readonly volumeName: string | undefined;
+
+  constructor(name: string, args: SandboxArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("thon:sandbox:Sandbox", name, {}, opts);
+    const { plan, sandbox, target } = args;
+    const names = plan.resourceNames;
+    const [uid, gid = uid] = sandbox.user.split(":") as [string, string?];
+
+    let password: random.RandomPassword | undefined;
+    if (sandbox.auth === "password") {
+      password = new random.RandomPassword(
+        names.password,
+        // Letters and digits only: participants type it from a printed card.
+        { length: sandbox.passwordLength, special: false, minLower: 2, minUpper: 2, minNumeric: 2 },
+        { parent: this },
+      );
+    }
+
+    const mounts: docker.types.input.ContainerMount[] = [];
+    const dependsOn: pulumi.Resource[] = [];
+    if (plan.workspace.kind === "volume") {
+      const volume = new docker.Volume(
+        names.volume,
+        {
+          name: plan.workspace.volumeName,
+          driver: "local",
+          labels: labelList({ ...plan.labels, "org.thon.purpose": "workspace" }),
+        },
+        // Never deleted by pulumi: a participant's work survives their removal and `destroy`.
+        { parent: this, provider: target.docker, retainOnDelete: true },
+      );
+      mounts.push({ type: "volume", source: volume.name, target: SANDBOX_PATHS.workspace });
+    } else if (plan.workspace.kind === "bind") {
+      const dir = target.command(
+        names.workspaceDir,
+        {
+          // No delete: the folder, like a volume, stays when the participant leaves.
+          create: `install -d -m 0750 -o ${uid} -g ${gid} '${plan.workspace.hostPath}'`,
+        },
+        { parent: this },
+      );
+      dependsOn.push(dir);
+      mounts.push({ type: "bind", source: plan.workspace.hostPath, target: SANDBOX_PATHS.workspace });
+    }
+
+    const socketDir = target.command(
+      names.socketDir,
+      {
+        // setgid: the socket code-server creates inherits the proxy's group, so
+        // with --socket-mode 660 nginx may connect and other host users may not.
+        create: `install -d -m 2770 -o ${uid} -g '${args.socketGroup}' '${plan.socketHostDir}'`,
+        delete: `rm -f '${plan.socketHostPath}' && rmdir '${plan.socketHostDir}' 2>/dev/null || true`,
+      },
+      { parent: this },
+    );
+    dependsOn.push(socketDir);
+    mounts.push({ type: "bind", source: plan.socketHostDir, target: SANDBOX_PATHS.socketDir });
+
+    const files: SandboxFile[] = [
+      { path: SANDBOX_PATHS.vscodeSettings, content: stableJson(sandbox.settings) },
+      ...(args.files ?? []),
+    ].sort((a, b) => (a.path < b.path ? -1 : 1));
+
+    const running = plan.state === "running";
+    const container = new docker.Container(
+      names.container,
+      {
+        name: plan.containerName,
+        image: args.image,
+        command: codeServerArgs(sandbox.auth),
+        user: sandbox.user,
+        envs: environment(args, password),
+        labels: labelList(plan.labels),
+        mounts,
+        uploads: files.map((f) => ({ file: f.path, content: f.content, owner: uid, group: gid, permissions: "0600" })),
+        memory: sandbox.memory,
+        // No swap beyond the limit: a runaway build gets OOM-killed in its own sandbox.
+        memorySwap: sandbox.memory,
+        cpus: String(sandbox.cpus),
+        restart: sandbox.restart,
+        networkMode: sandbox.network,
+        // The host (Lemonade, the gateway) as seen from the sandbox; not possible without a network.
+        ...(sandbox.network === "none" ? {} : { hosts: [{ host: "host.docker.internal", ip: "host-gateway" }] }),
+        init: true,
+        securityOpts: ["no-new-privileges:true"],
+        capabilities: { drops: ["ALL"] },
+        logDriver: "json-file",
+        logOpts: { "max-size": "10m", "max-file": "3" },
+        stopTimeout: 30,
+        // `state: stopped` declares the container without running it; both fields
+        // change in place, so pausing a participant restarts nobody.
+        start: running,
+        mustRun: running,
+        wait: false,
+      },
+      {
+        parent: this,
+        provider: target.docker,
+        dependsOn,
+        // The name is fixed (thon-<user>), so a replacement must remove the old one first.
+        deleteBeforeReplace: true,
+      },
+    );
+
+    if (!running) {
+      // The Docker provider does not stop a running container when mustRun turns
+      // false; this command does, once. Resuming needs nothing: mustRun back to
+      // true makes the provider start the container.
+      target.command(
+        names.stop,
+        {
+          create: `docker stop --time 30 '${plan.containerName}' >/dev/null`,
+          triggers: [container.id],
+        },
+        { parent: this, dependsOn: [container] },
+      );
+    }
+
+    this.name = plan.name;
+    this.url = plan.url;
+    this.endpointPath = plan.endpointPath;
+    this.socketPath = plan.socketHostPath;
+    this.containerName = plan.containerName;
+    this.containerId = container.id;
+    this.password = password?.result;
+    this.volumeName = plan.workspace.kind === "volume" ? plan.workspace.volumeName : undefined;
+    this.registerOutputs({
+      url: this.url,
+      containerId: this.containerId,
+      password: this.password,
+    });
+  }
+}
+
+function labelList(labels: Readonly<Record<string, string>>): docker.types.input.ContainerLabel[] {
+  return Object.keys(labels)
+    .sort()
+    .map((label) => ({ label, value: labels[label]! }));
+}
+
+/** The container's environment, sorted; the password makes it secret as a whole. */
+function environment(args: SandboxArgs, password: random.RandomPassword | undefined): pulumi.Output<string[]> {
+  const plain: Record<string, string> = {
+    ...args.sandbox.env,
+    THON_EVENT: args.eventName,
+    THON_USER: args.plan.name,
+    ...(args.sandbox.extensions.length > 0 ? { THON_EXTENSIONS: args.sandbox.extensions.join(",") } : {}),
+  };
+  const list = Object.keys(plain)
+    .sort()
+    .map((k) => `${k}=${plain[k]}`);
+  if (!password) return pulumi.output(list);
+  return pulumi.secret(password.result.apply((pw) => [`PASSWORD=${pw}`, ...list]));
+}

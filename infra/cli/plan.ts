@@ -1,0 +1,61 @@
+// `thon plan`: the real program (infra/index.ts) evaluated offline under
+// Pulumi's mocks, listing every resource it would declare. A fast preview
+// for machines without the Pulumi engine, and what the blast-radius tests
+// and benchmarks compare.
+import { evaluate, type Evaluation } from "../mock/evaluate.ts";
+import { diffEvaluations, type EvaluationDiff } from "../mock/diff.ts";
+
+let runs = 0;
+
+/** Runs infra/index.ts for `file` as stack `stack`, the way `pulumi preview` would. */
+export function evaluateEventFile(file: string, stack = "dev"): Promise<Evaluation> {
+  // A fresh module URL per run: ESM caches modules, and the program must run again.
+  const url = new URL("../index.ts", import.meta.url);
+  url.search = `?run=${++runs}`;
+  return evaluate(() => import(url.href), { stack, config: { "thon:file": file } });
+}
+
+export interface PlanEntry {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  readonly parent: string | null;
+  readonly inputsHash: string;
+  readonly secretInputs: readonly string[];
+  readonly retainOnDelete: boolean;
+  readonly protect: boolean;
+}
+
+export function planEntries(e: Evaluation): PlanEntry[] {
+  return e.resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    parent: r.parent ?? null,
+    inputsHash: r.inputsHash,
+    secretInputs: r.secretInputs,
+    retainOnDelete: r.options.retainOnDelete,
+    protect: r.options.protect,
+  }));
+}
+
+const parentName = (urn: string | undefined) => (urn ? urn.split("::").pop()! : "-");
+
+export function formatPlan(e: Evaluation): string {
+  const rows = e.resources.map((r) => [r.type, r.name, parentName(r.parent), r.inputsHash, r.options.retainOnDelete ? "retain" : ""]);
+  const header = ["TYPE", "NAME", "PARENT", "INPUTS", ""];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const byType = new Map<string, number>();
+  for (const r of e.resources) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
+  const summary = [...byType].sort().map(([t, n]) => `  ${String(n).padStart(5)}  ${t}`);
+  return [line(header), ...rows.map(line), "", `${e.resources.length} resources:`, ...summary, ""].join("\n");
+}
+
+export function formatDiff(d: EvaluationDiff): string {
+  const lines = d.changes.map((c) => `${{ create: "+", delete: "-", update: "~", replace: "+-" }[c.kind].padEnd(2)} ${c.type}  ${c.name}${c.inputs.length ? `  [${c.inputs.join(", ")}]` : ""}`);
+  const { create, update, replace, delete: del } = d.counts;
+  return [...lines, "", `${create} to create, ${update} to update, ${replace} to replace, ${del} to delete`, ""].join("\n");
+}
+
+export { diffEvaluations };

@@ -1,0 +1,131 @@
+// Rules that span fields of thon.yaml. Each issue carries the exact path of
+// the value to change (indexes included) and a message that gives the fix.
+import { z } from "zod";
+import { thonFileSchema, type ThonFile } from "./schema.ts";
+
+/** Compares "3.15" with "3.12" numerically; true when version >= minimum. */
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const a = version.split(".").map(Number);
+  const b = minimum.split(".").map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
+
+// Runs even when other fields are invalid (see `when` below), so it reads the
+// groups defensively: a duplicate is worth reporting next to a typo.
+function checkUniqueParticipants(file: Pick<ThonFile, "groups">, ctx: z.RefinementCtx): void {
+  const seen = new Map<string, string>();
+  let count = 0;
+  for (const [group, value] of Object.entries(file.groups)) {
+    const users: unknown[] = Array.isArray(value?.users) ? value.users : [];
+    users.forEach((entry, index) => {
+      count++;
+      const name = typeof entry === "string" ? entry : (entry as { name?: unknown } | null)?.name;
+      if (typeof name !== "string") return;
+      const here = `groups.${group}.users[${index}]`;
+      const first = seen.get(name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["groups", group, "users", index],
+          message: `participant "${name}" is already listed at ${first}; a participant belongs to one group. Fix: remove one of the two entries, or give this person another name`,
+        });
+      } else {
+        seen.set(name, here);
+      }
+    });
+  }
+  if (count === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["groups"],
+      message: "the event has no participants. Fix: add a group with users, e.g. groups: { alpha: { users: [alice] } }",
+    });
+  }
+}
+
+function checkTls(file: ThonFile, ctx: z.RefinementCtx): void {
+  const { tls } = file;
+  if (tls.mode === "provided") {
+    for (const key of ["certFile", "keyFile"] as const) {
+      if (tls[key] === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["tls", key],
+          message: `tls.mode "provided" needs tls.${key}. Fix: give the absolute path of your ${key === "certFile" ? "certificate chain (PEM)" : "private key (PEM)"}, or use mode "ca"`,
+        });
+      }
+    }
+  } else {
+    for (const key of ["certFile", "keyFile"] as const) {
+      if (tls[key] !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["tls", key],
+          message: `tls.${key} is only used with tls.mode "provided" (mode is "${tls.mode}"). Fix: remove it, or set mode: provided`,
+        });
+      }
+    }
+  }
+  if (tls.validityDays > tls.maxValidityDays) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["tls", "validityDays"],
+      message: `tls.validityDays (${tls.validityDays}) is longer than tls.maxValidityDays (${tls.maxValidityDays}); browsers reject long-lived server certificates. Fix: lower validityDays`,
+    });
+  }
+}
+
+function checkProxy(file: ThonFile, ctx: z.RefinementCtx): void {
+  if (file.proxy.httpPort !== 0 && file.proxy.httpPort === file.proxy.httpsPort) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["proxy", "httpPort"],
+      message: `proxy.httpPort and proxy.httpsPort are both ${file.proxy.httpsPort}. Fix: use another httpPort, or 0 for no redirect`,
+    });
+  }
+}
+
+function checkGateway(file: ThonFile, ctx: z.RefinementCtx): void {
+  const { gateway, lemonade } = file;
+  if (!gateway.enabled) return;
+  if (!lemonade.enabled) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["gateway", "enabled"],
+      message: "the gateway fronts Lemonade, which is off. Fix: set lemonade.enabled: true, or gateway.enabled: false",
+    });
+  }
+  if (!versionAtLeast(gateway.apisixVersion, "3.12")) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["gateway", "apisixVersion"],
+      message: `APISIX ${gateway.apisixVersion} has no ai-proxy-multi or ai-rate-limiting (they arrived in 3.12). Fix: upgrade APISIX and set apisixVersion to 3.12 or later`,
+    });
+  }
+  if (gateway.redis && !versionAtLeast(gateway.apisixVersion, "3.18")) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["gateway", "redis"],
+      message: `ai-rate-limiting honours a redis policy only from APISIX 3.18; ${gateway.apisixVersion} would silently count per gateway instance. Fix: set apisixVersion to 3.18 or later, or remove gateway.redis`,
+    });
+  }
+}
+
+/** thon.yaml's full validation: shapes, then the cross-field rules above. */
+export const thonFileRefined = thonFileSchema
+  .superRefine((file, ctx) => checkUniqueParticipants(file, ctx), {
+    when: ({ value }) => {
+      const groups = (value as { groups?: unknown } | undefined)?.groups;
+      return typeof groups === "object" && groups !== null && !Array.isArray(groups);
+    },
+  })
+  .superRefine((file, ctx) => {
+  checkTls(file, ctx);
+  checkProxy(file, ctx);
+  checkGateway(file, ctx);
+});

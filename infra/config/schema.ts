@@ -1,0 +1,296 @@
+// The shape of thon.yaml. Three layers, as in astro's config: this file holds
+// the shapes (types, defaults, per-field messages), `refine.ts` the rules that
+// span fields, `load.ts` the parsing and the error report. Every message says
+// what to write instead, because the reader is an organizer at 8am.
+import { z } from "zod";
+import { NAME_PATTERN, NAME_RULE, RESERVED_NAMES } from "./names.ts";
+import { parseMiB } from "./units.ts";
+
+const nameOf = (what: string) =>
+  z
+    .string({ error: `${what} must be a string (${NAME_RULE})` })
+    .regex(NAME_PATTERN, { error: `${what} must be ${NAME_RULE}` });
+
+export const participantName = nameOf("a participant name").refine((n) => !RESERVED_NAMES.includes(n), {
+  error: (issue) =>
+    `"${String(issue.input)}" is reserved (the proxy serves /${String(issue.input)}/ itself); pick another name`,
+});
+export const groupName = nameOf("a group name");
+
+/** A size such as "2GiB", "512MiB", "1.5g" or a number of MiB; parsed to MiB. */
+const size = (what: string) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const mib = parseMiB(value);
+    if (mib === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${what} must be a size such as "2GiB", "512MiB" or a number of MiB`,
+      });
+      return z.NEVER;
+    }
+    return mib;
+  });
+
+const hostName = z
+  .string()
+  .min(1)
+  .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$|^[0-9a-fA-F:.]+$/, {
+    error: "must be a DNS name (thon.example.org) or an IP address (203.0.113.10), without scheme or port",
+  });
+
+const absolutePath = (what: string) =>
+  z.string().refine((p) => p.startsWith("/"), { error: `${what} must be an absolute path (starting with /)` });
+
+const runState = z.enum(["running", "stopped"], {
+  error: 'state must be "running" or "stopped"',
+});
+
+// ---------------------------------------------------------------------------
+
+export const eventSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, {
+        error: "event.name must be 1 to 40 characters of lower-case letters, digits and '-'",
+      }),
+    /** The host name or IP address participants type into their browser. */
+    host: hostName,
+    /** More names or addresses the certificate must cover. */
+    altNames: z.array(hostName).default([]),
+    /** The host's memory, for the capacity check of the policy pack. */
+    hostMemory: size("event.hostMemory").optional(),
+  })
+  .strict();
+
+export const sandboxSchema = z
+  .object({
+    image: z.string().min(1).default("thon-sandbox:4.100.3"),
+    /** Build the image from a Dockerfile instead of pulling `image`. */
+    build: z
+      .object({
+        context: z.string().min(1),
+        dockerfile: z.string().min(1).default("Dockerfile"),
+      })
+      .strict()
+      .optional(),
+    cpus: z.number({ error: "sandbox.cpus must be a number of CPUs such as 1 or 0.5" }).positive().max(512).default(1),
+    memory: size("sandbox.memory").default(2048),
+    auth: z.enum(["password", "none"], { error: 'sandbox.auth must be "password" or "none"' }).default("password"),
+    passwordLength: z.number().int().min(16, { error: "passwords shorter than 16 characters are guessable; use 16 or more" }).max(128).default(24),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "environment variable names are letters, digits and '_'" }),
+        z.union([z.string(), z.number(), z.boolean()]).transform(String),
+      )
+      .default({}),
+    /** A VS Code settings file (JSON with comments), relative to thon.yaml. */
+    vscodeSettings: z.string().min(1).optional(),
+    /** Settings written inline; they win over the file. */
+    settings: z.record(z.string(), z.unknown()).default({}),
+    /** Extensions installed at first start (`publisher.name`), from the image's marketplace. */
+    extensions: z
+      .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*\.[A-Za-z0-9][A-Za-z0-9.-]*(@[0-9A-Za-z.+-]+)?$/, {
+        error: 'extensions are written "publisher.name" (e.g. "ms-python.python")',
+      }))
+      .default([]),
+    restart: z.enum(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped"),
+    /** "bridge" (outgoing network, nothing published), "none" (isolated) or a network you created. */
+    network: z.string().min(1).default("bridge"),
+    /** The user the container runs as; must own /workspace in the image. */
+    user: z.string().regex(/^\d+(:\d+)?$/, { error: 'sandbox.user must be "uid:gid" in numbers, e.g. "1000:1000"' }).default("1000:1000"),
+    /** Default run state of every sandbox; groups and users may override it. */
+    state: runState.default("running"),
+  })
+  .strict();
+
+export const workspaceSchema = z.discriminatedUnion(
+  "mode",
+  [
+    z.object({ mode: z.literal("volume") }).strict(),
+    z.object({ mode: z.literal("bind"), hostDir: absolutePath("workspace.hostDir") }).strict(),
+    z.object({ mode: z.literal("ephemeral") }).strict(),
+  ],
+  { error: 'workspace.mode must be "volume", "bind" (with hostDir) or "ephemeral"' },
+);
+
+export const userEntrySchema = z.union(
+  [
+    participantName,
+    z.object({ name: participantName, state: runState.optional() }).strict(),
+  ],
+  { error: `a user is a name (${NAME_RULE}) or { name, state }` },
+);
+
+export const groupSchema = z
+  .object({
+    state: runState.optional(),
+    users: z.array(userEntrySchema, { error: "users must be a list of names" }).default([]),
+  })
+  .strict();
+
+export const tlsSchema = z
+  .object({
+    mode: z.enum(["ca", "selfsigned", "provided"], { error: 'tls.mode must be "ca", "selfsigned" or "provided"' }).default("ca"),
+    algorithm: z.enum(["ECDSA", "RSA"]).default("ECDSA"),
+    ecdsaCurve: z.enum(["P256", "P384"]).default("P256"),
+    rsaBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)], { error: "tls.rsaBits must be 2048, 3072 or 4096" }).default(3072),
+    /** Lifetime of the server certificate. */
+    validityDays: z.number().int().positive().default(90),
+    /** Lifetime of the event CA (mode ca). */
+    caValidityDays: z.number().int().positive().default(365),
+    /** The longest lifetime the policy pack accepts. */
+    maxValidityDays: z.number().int().positive().default(397),
+    organization: z.string().min(1).default("THON"),
+    /** mode provided: an existing certificate chain and key on the host (e.g. from an ACME client). */
+    certFile: absolutePath("tls.certFile").optional(),
+    keyFile: absolutePath("tls.keyFile").optional(),
+  })
+  .strict();
+
+export const proxySchema = z
+  .object({
+    /** "host": the host's nginx (like the original); "container": nginx run by the program. */
+    mode: z.enum(["host", "container"]).default("host"),
+    httpsPort: z.number().int().min(1).max(65535).default(443),
+    /** Port of the redirect to HTTPS; 0 turns it off. */
+    httpPort: z.number().int().min(0).max(65535).default(80),
+    /** Where nginx's files go: the server file, one file per participant, certificates. */
+    configDir: absolutePath("proxy.configDir").default("/etc/nginx/thon"),
+    /** The folder nginx includes server files from (the host's conf.d). */
+    includeDir: absolutePath("proxy.includeDir").default("/etc/nginx/conf.d"),
+    /** Parent of the per-participant socket folders; persistent, so sandboxes come back after a reboot. */
+    socketDir: absolutePath("proxy.socketDir").default("/var/lib/thon/sockets"),
+    /** The group nginx's workers run in; it alone may connect to the sandboxes' sockets. */
+    socketGroup: z.string().min(1).default("www-data"),
+    clientMaxBodySize: z.string().regex(/^\d+[kKmMgG]?$/, { error: 'proxy.clientMaxBodySize is an nginx size such as "100m"' }).default("100m"),
+    nginx: z.string().min(1).default("nginx"),
+    accessLog: absolutePath("proxy.accessLog").optional(),
+  })
+  .strict();
+
+const modelSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "a model name is letters, digits, '.', '_' and '-' (Lemonade adds the user. prefix)" }),
+    checkpoint: z.string().min(1),
+    recipe: z.string().min(1).default("llamacpp"),
+    ctxPerUser: z.number().int().positive(),
+  })
+  .strict();
+
+export const lemonadeSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** Address lemond listens on; must be reachable from the sandboxes. */
+    host: z.string().min(1).default("0.0.0.0"),
+    port: z.number().int().min(1).max(65535).default(13305),
+    chatModel: modelSchema.default({
+      name: "gemma-4-31b-it",
+      checkpoint: "unsloth/gemma-4-31B-it-GGUF:Q8_K_XL",
+      recipe: "llamacpp",
+      ctxPerUser: 262144,
+    }),
+    embeddingModel: z
+      .union([
+        z.literal(false),
+        modelSchema,
+      ])
+      .default({
+        name: "nomic-embed-text-v1.5",
+        checkpoint: "nomic-ai/nomic-embed-text-v1.5-GGUF:Q8_0",
+        recipe: "llamacpp",
+        ctxPerUser: 32768,
+      }),
+    /** Upper bound for ctx_size however many participants there are. */
+    maxCtxSize: z.number().int().positive().optional(),
+    /** Upper bound for parallel slots (-np). */
+    maxParallel: z.number().int().positive().optional(),
+    llamacppArgs: z.array(z.string()).default([]),
+    backend: z.string().min(1).optional(),
+    paths: z
+      .object({
+        unitDir: absolutePath("lemonade.paths.unitDir").default("/etc/systemd/system"),
+        configDir: absolutePath("lemonade.paths.configDir").default("/var/lib/lemonade/.cache/lemonade"),
+        envFile: absolutePath("lemonade.paths.envFile").default("/etc/default/lemond"),
+        systemctl: z.string().min(1).default("systemctl"),
+        lemond: z.string().min(1).default("/usr/bin/lemond"),
+      })
+      .strict()
+      .default({
+        unitDir: "/etc/systemd/system",
+        configDir: "/var/lib/lemonade/.cache/lemonade",
+        envFile: "/etc/default/lemond",
+        systemctl: "systemctl",
+        lemond: "/usr/bin/lemond",
+      }),
+  })
+  .strict();
+
+export const gatewaySchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** The APISIX release the routes are written for; settings it would ignore are refused. */
+    apisixVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'gateway.apisixVersion is a version such as "3.15"' }).default("3.15"),
+    adminUrl: z.url({ error: "gateway.adminUrl must be a URL such as http://127.0.0.1:9180" }).default("http://127.0.0.1:9180"),
+    /** The gateway's proxy port as the sandboxes reach it. */
+    port: z.number().int().min(1).max(65535).default(9080),
+    mode: z.enum(["per-user", "per-group"], { error: 'gateway.mode must be "per-user" or "per-group"' }).default("per-user"),
+    limit: z
+      .object({
+        tokens: z.number().int().positive().default(100000),
+        windowSeconds: z.number().int().positive().default(3600),
+      })
+      .strict()
+      .default({ tokens: 100000, windowSeconds: 3600 }),
+    redis: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535).default(6379),
+        database: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const targetSchema = z.discriminatedUnion(
+  "kind",
+  [
+    z
+      .object({
+        kind: z.literal("local"),
+        /** The Docker engine; default the local socket. */
+        dockerHost: z.string().min(1).default("unix:///var/run/docker.sock"),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal("ssh"),
+        host: hostName,
+        user: z.string().min(1).default("root"),
+        port: z.number().int().min(1).max(65535).default(22),
+        /** Private key file on the machine running pulumi; read at deploy time, kept secret. */
+        privateKeyFile: z.string().min(1),
+      })
+      .strict(),
+  ],
+  { error: 'target.kind must be "local" or "ssh"' },
+);
+
+export const thonFileSchema = z
+  .object({
+    event: eventSchema,
+    sandbox: sandboxSchema.default(sandboxSchema.parse({})),
+    workspace: workspaceSchema.default({ mode: "volume" }),
+    groups: z.record(groupName, groupSchema, { error: "groups maps group names to { users: [...] }" }),
+    tls: tlsSchema.default(tlsSchema.parse({})),
+    proxy: proxySchema.default(proxySchema.parse({})),
+    lemonade: lemonadeSchema.default(lemonadeSchema.parse({})),
+    gateway: gatewaySchema.default(gatewaySchema.parse({})),
+    target: targetSchema.default({ kind: "local", dockerHost: "unix:///var/run/docker.sock" }),
+  })
+  .strict();
+
+/** thon.yaml as written, after defaults. */
+export type ThonFile = z.output<typeof thonFileSchema>;
+export type RunState = z.output<typeof runState>;

@@ -1,0 +1,172 @@
+// Runs a Pulumi program in this process under Pulumi's mocks (the documented
+// unit-test method) and records every resource it registers: type, name,
+// URN, parent, options and inputs, with secrets still marked. This is the
+// offline preview behind `thon plan`, the program tests and the benchmarks.
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { thonMocks } from "./mocks.ts";
+import { stableJson } from "../render/json.ts";
+
+// Internal but stable: waits until every registration the program started has been answered.
+import settingsModule from "@pulumi/pulumi/runtime/settings.js";
+const settings = settingsModule as unknown as { waitForRPCs(): Promise<void> };
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  readonly parent: string | undefined;
+  readonly custom: boolean;
+  /** Inputs with secrets unwrapped. */
+  readonly inputs: Record<string, unknown>;
+  /** Top-level input names whose value is (or contains) a secret. */
+  readonly secretInputs: readonly string[];
+  /** sha256 of the inputs (secret values included, so a changed secret is a change). */
+  readonly inputsHash: string;
+  /** sha256 per top-level input, to tell which inputs changed. */
+  readonly inputHashes: Readonly<Record<string, string>>;
+  readonly options: {
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+    readonly deleteBeforeReplace: boolean;
+    readonly provider: string | undefined;
+    readonly dependencies: readonly string[];
+    readonly ignoreChanges: readonly string[];
+    readonly replaceOnChanges: readonly string[];
+    readonly additionalSecretOutputs: readonly string[];
+    readonly aliases: number;
+  };
+}
+
+export interface Evaluation {
+  readonly resources: readonly RecordedResource[];
+  /** Stack outputs, secrets unwrapped; `secretOutputs` names the secret ones. */
+  readonly outputs: Record<string, unknown>;
+  readonly secretOutputs: readonly string[];
+}
+
+export interface EvaluateOptions {
+  readonly project?: string;
+  readonly stack?: string;
+  readonly config?: Record<string, string>;
+  readonly preview?: boolean;
+}
+
+function containsSecret(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(containsSecret);
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SECRET_SIG] === SECRET_VALUE) return true;
+    return Object.values(obj).some(containsSecret);
+  }
+  return false;
+}
+
+function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SECRET_SIG] === SECRET_VALUE) return unwrapSecrets(obj.value);
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+const sha = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+
+// One evaluation at a time: Pulumi's runtime state is process-global.
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Evaluates `program` (which declares resources and returns stack outputs) under mocks. */
+export function evaluate(program: () => unknown, options: EvaluateOptions = {}): Promise<Evaluation> {
+  const run = queue.then(() => evaluateNow(program, options));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function evaluateNow(program: () => unknown, options: EvaluateOptions): Promise<Evaluation> {
+  const resources: RecordedResource[] = [];
+  await pulumi.runtime.setMocks(thonMocks, options.project ?? "thon", options.stack ?? "dev", options.preview ?? false);
+  pulumi.runtime.setAllConfig(options.config ?? {}, Object.keys(options.config ?? {}).filter((k) => /password|key|secret/i.test(k)));
+
+  // Wrap the mock monitor to see what the engine would see: the raw request,
+  // with options and secret markers, not just the mocks' view of the inputs.
+  type Monitor = {
+    registerResource(req: RegisterRequest, cb: (err: unknown, resp: { getUrn(): string }) => void): Promise<void>;
+    registerResourceOutputs(req: OutputsRequest, cb: (err: unknown, resp: unknown) => void): void;
+  };
+  const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, resp) => {
+      if (!err) resources.push(record(req, resp.getUrn()));
+      cb(err, resp);
+    });
+  // The stack's outputs arrive here with their secret markers intact.
+  const stackOutputs: Record<string, unknown>[] = [];
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, cb) => {
+    if (req.getUrn().includes("::pulumi:pulumi:Stack::")) stackOutputs.push(req.getOutputs()?.toJavaScript() ?? {});
+    registerOutputs(req, cb);
+  };
+
+  await pulumi.runtime.runInPulumiStack(async () => program());
+  await settings.waitForRPCs();
+  const rawOutputs = stackOutputs.at(-1) ?? {};
+  const secretOutputs = Object.keys(rawOutputs).filter((k) => containsSecret(rawOutputs[k])).sort();
+  resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+  return { resources, outputs: unwrapSecrets(rawOutputs) as Record<string, unknown>, secretOutputs };
+}
+
+interface OutputsRequest {
+  getUrn(): string;
+  getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
+  getProvider(): string;
+  getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getAliasesList(): unknown[];
+}
+
+function record(req: RegisterRequest, urn: string): RecordedResource {
+  const rawInputs = req.getObject()?.toJavaScript() ?? {};
+  const inputHashes: Record<string, string> = {};
+  for (const key of Object.keys(rawInputs).sort()) inputHashes[key] = sha(stableJson(unwrapSecrets(rawInputs[key])));
+  return {
+    type: req.getType(),
+    name: req.getName(),
+    urn,
+    parent: req.getParent() || undefined,
+    custom: req.getCustom(),
+    inputs: unwrapSecrets(rawInputs) as Record<string, unknown>,
+    secretInputs: Object.keys(rawInputs).filter((k) => containsSecret(rawInputs[k])).sort(),
+    inputsHash: sha(stableJson(unwrapSecrets(rawInputs))),
+    inputHashes,
+    options: {
+      protect: req.getProtect() ?? false,
+      retainOnDelete: req.getRetainondelete() ?? false,
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      provider: req.getProvider() || undefined,
+      dependencies: [...req.getDependenciesList()].sort(),
+      ignoreChanges: req.getIgnorechangesList(),
+      replaceOnChanges: req.getReplaceonchangesList(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      aliases: req.getAliasesList().length,
+    },
+  };
+}

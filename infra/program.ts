@@ -1,0 +1,77 @@
+// The whole event as resources: Event -> plan -> components -> outputs.
+// `infra/index.ts` runs it for `pulumi up`; `thon plan`, the tests and the
+// benchmarks run the very same function under Pulumi's mocks.
+import * as pulumi from "@pulumi/pulumi";
+import type { Event } from "./config/event.ts";
+import { planEvent } from "./plan.ts";
+import { createTarget } from "./target.ts";
+import { Sandbox } from "../components/sandbox.ts";
+import { SandboxImage } from "../components/sandboxImage.ts";
+
+/** What one participant receives; the whole map is a secret output. */
+export interface ParticipantCredentials {
+  readonly group: string;
+  readonly state: "running" | "stopped";
+  readonly url: string;
+  readonly password?: string;
+  readonly apiKey?: string;
+}
+
+export interface EventOutputs {
+  readonly event: pulumi.Output<{
+    name: string;
+    url: string;
+    caCertUrl: string;
+    participantCount: number;
+    groups: Record<string, string[]>;
+  }>;
+  readonly participants: pulumi.Output<Record<string, ParticipantCredentials>>;
+}
+
+export function defineEvent(event: Event): EventOutputs {
+  const plan = planEvent(event);
+  const target = createTarget(event.target);
+  const image = new SandboxImage("thon-sandbox-image", {
+    image: event.sandbox.image,
+    build: event.sandbox.build,
+    provider: target.docker,
+  });
+
+  const sandboxes = plan.participants.map(
+    (p) =>
+      new Sandbox(p.resourceNames.sandbox, {
+        plan: p,
+        eventName: event.name,
+        sandbox: event.sandbox,
+        socketGroup: event.proxy.socketGroup,
+        image: image.imageId,
+        target,
+      }),
+  );
+
+  const participants = pulumi.all(
+    sandboxes.map((s, i) => {
+      const p = plan.participants[i]!;
+      return pulumi.all([s.password]).apply(([password]) => [
+        p.name,
+        {
+          group: p.group,
+          state: p.state,
+          url: s.url,
+          ...(password !== undefined ? { password } : {}),
+        } satisfies ParticipantCredentials,
+      ] as const);
+    }),
+  );
+
+  return {
+    event: pulumi.output({
+      name: event.name,
+      url: plan.baseUrl,
+      caCertUrl: plan.caCertUrl,
+      participantCount: plan.participants.length,
+      groups: Object.fromEntries(event.groups.map((g) => [g.name, [...g.users]])),
+    }),
+    participants: pulumi.secret(participants.apply((entries) => Object.fromEntries(entries))),
+  };
+}
