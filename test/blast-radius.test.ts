@@ -1,0 +1,78 @@
+// What one organizer action touches on a 50-participant event: two mock runs
+// of the real program compared by URN and input hashes, the way `pulumi
+// preview` would count creates, updates, replaces and deletes.
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseThonFile } from "../infra/config/load.ts";
+import { toEvent } from "../infra/config/event.ts";
+import { diffEvaluations, type EvaluationDiff } from "../infra/mock/diff.ts";
+import type { Evaluation } from "../infra/mock/evaluate.ts";
+import * as edit from "../infra/cli/edit.ts";
+import { bigGroups, eventYaml } from "./support/events.ts";
+import { runEvent } from "./support/program.ts";
+
+const base = eventYaml(bigGroups(50));
+const evaluateText = (text: string) => runEvent(toEvent(parseThonFile(text)));
+
+let before: Evaluation;
+beforeAll(async () => {
+  before = await evaluateText(base);
+});
+
+async function afterEdit(change: (text: string) => string): Promise<EvaluationDiff> {
+  return diffEvaluations(before, await evaluateText(change(base)));
+}
+
+/** The user a resource belongs to, from its name (thon-<user>, thon-workspace-<user>, ...). */
+function owner(name: string): string {
+  return name.replace(/^thon-(workspace-dir-|workspace-|password-|sockets-|stop-)?/, "");
+}
+
+function touched(diff: EvaluationDiff): Set<string> {
+  return new Set(diff.changes.map((c) => owner(c.name)));
+}
+
+describe("blast radius on a 50-participant event", () => {
+  it("starts from 50 sandboxes", () => {
+    expect(before.resources.filter((r) => r.type === "docker:index/container:Container")).toHaveLength(50);
+  });
+
+  it("adding one participant creates only their five resources", async () => {
+    const diff = await afterEdit((t) => edit.addUser(t, "newcomer", "g3"));
+    expect(diff.counts).toEqual({ create: 5, update: 0, replace: 0, delete: 0 });
+    expect(diff.names("create")).toEqual([
+      "command:local:Command::thon-sockets-newcomer",
+      "docker:index/container:Container::thon-newcomer",
+      "docker:index/volume:Volume::thon-workspace-newcomer",
+      "random:index/randomPassword:RandomPassword::thon-password-newcomer",
+      "thon:sandbox:Sandbox::thon-newcomer",
+    ]);
+  });
+
+  it("removing one participant deletes only their resources, and their volume is retained", async () => {
+    const diff = await afterEdit((t) => edit.removeUser(t, "u017"));
+    expect(diff.counts).toEqual({ create: 0, update: 0, replace: 0, delete: 5 });
+    expect(touched(diff)).toEqual(new Set(["u017"]));
+    const volume = before.resources.find((r) => r.name === "thon-workspace-u017")!;
+    expect(volume.options.retainOnDelete).toBe(true);
+  });
+
+  it("moving one participant to another group changes no resource at all", async () => {
+    // u020 is in g1 (see bigGroups); g2 is another group.
+    const diff = await afterEdit((t) => edit.moveUser(t, "u020", "g2"));
+    expect(diff.counts).toEqual({ create: 0, update: 0, replace: 0, delete: 0 });
+  });
+
+  it("stopping one participant updates their container in place and adds the stop command, nothing else", async () => {
+    const diff = await afterEdit((t) => edit.setUserState(t, "u033", "stopped"));
+    expect(diff.counts).toEqual({ create: 1, update: 1, replace: 0, delete: 0 });
+    expect(diff.names("create")).toEqual(["command:local:Command::thon-stop-u033"]);
+    expect(diff.changes.find((c) => c.kind === "update")).toMatchObject({ name: "thon-u033", inputs: ["mustRun", "start"] });
+  });
+
+  it("changing the image replaces every container but no volume or password", async () => {
+    const diff = await afterEdit((t) => t + "sandbox:\n  image: thon-sandbox:next\n");
+    expect(diff.counts.replace).toBe(51); // the image and 50 containers
+    expect(diff.counts.delete + diff.counts.create).toBe(0);
+    expect(diff.changes.every((c) => !c.type.includes("volume") && !c.type.includes("randomPassword"))).toBe(true);
+  });
+});

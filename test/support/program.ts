@@ -1,0 +1,23 @@
+// Runs the real program for an event under Pulumi's mocks.
+import { evaluate, type Evaluation, type RecordedResource } from "../../infra/mock/evaluate.ts";
+import { defineEvent } from "../../infra/program.ts";
+import type { Event } from "../../infra/config/event.ts";
+
+export function runEvent(event: Event): Promise<Evaluation> {
+  return evaluate(() => defineEvent(event));
+}
+
+export function find(e: Evaluation, type: string, name: string): RecordedResource {
+  const r = e.resources.find((x) => x.type === type && x.name === name);
+  if (!r) throw new Error(`no ${type} named ${name}; have: ${e.resources.map((x) => `${x.type}::${x.name}`).join(", ")}`);
+  return r;
+}
+
+export const T = {
+  sandbox: "thon:sandbox:Sandbox",
+  container: "docker:index/container:Container",
+  volume: "docker:index/volume:Volume",
+  password: "random:index/randomPassword:RandomPassword",
+  command: "command:local:Command",
+  image: "docker:index/remoteImage:RemoteImage",
+} as const;
