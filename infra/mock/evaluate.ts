@@ -113,8 +113,20 @@ async function evaluateNow(program: () => unknown, options: EvaluateOptions): Pr
     registerOutputs(req, cb);
   };
 
-  await pulumi.runtime.runInPulumiStack(async () => program());
+  // The program's own error is rethrown after the runtime settles; letting it
+  // escape from inside the stack would also reject the stack's internal
+  // promises, which nobody awaits (unhandled rejections).
+  let failure: { error: unknown } | undefined;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    try {
+      return await program();
+    } catch (error) {
+      failure = { error };
+      return {};
+    }
+  });
   await settings.waitForRPCs();
+  if (failure) throw failure.error;
   const rawOutputs = stackOutputs.at(-1) ?? {};
   const secretOutputs = Object.keys(rawOutputs).filter((k) => containsSecret(rawOutputs[k])).sort();
   resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
