@@ -1,0 +1,26 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { loadEvent } from "../../infra/config/load.ts";
+import { thonFileSchema } from "../../infra/config/schema.ts";
+
+const root = join(import.meta.dirname, "../..");
+
+describe("shipped event files", () => {
+  it("the dev stack points at stacks/dev/thon.yaml, which is valid", () => {
+    const stack = parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8"));
+    expect(stack.secretsprovider).toBe("passphrase");
+    expect(stack.config["thon:file"]).toBe("stacks/dev/thon.yaml");
+    expect(loadEvent(join(root, stack.config["thon:file"])).participants.length).toBeGreaterThan(0);
+  });
+
+  it("the example file is valid and shows every section and every sandbox setting", () => {
+    const file = join(root, "stacks/example/thon.yaml");
+    loadEvent(file);
+    const raw = parse(readFileSync(file, "utf8"));
+    expect(Object.keys(raw).sort()).toEqual(Object.keys(thonFileSchema.shape).sort());
+    const sandboxKeys = Object.keys(thonFileSchema.shape.sandbox.unwrap().shape).filter((k) => k !== "build");
+    expect(Object.keys(raw.sandbox).sort()).toEqual(sandboxKeys.sort());
+  });
+});
