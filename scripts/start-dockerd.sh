@@ -77,6 +77,14 @@ if [ -n "${pid:-}" ]; then
   log "a dockerd (pid $pid) is running but docker info fails yet; waiting for it"
 else
   mkdir -p "$STATE_DIR" "$(dirname "$LOG")"
+  # dockerd refuses to start while its own pidfile names a live process; after
+  # a hard stop that pid may belong to something else now.
+  if [ -s /var/run/docker.pid ]; then
+    old=$(cat /var/run/docker.pid)
+    if [ ! -r "/proc/$old/comm" ] || [ "$(cat "/proc/$old/comm")" != dockerd ]; then
+      rm -f /var/run/docker.pid
+    fi
+  fi
   log "starting dockerd (log: $LOG)"
   # setsid: own session and process group, so the job control of the calling
   # shell (or a test runner's kill of its group) does not take it down.

@@ -56,7 +56,8 @@ sha() { sha256sum | cut -c1-12; }
 
 # --- the hashes -------------------------------------------------------------
 pkgs=$(grep -v '^[[:space:]]*\(#\|$\)' "$HERE/runtime-packages.txt" | tr -d ' \t' | sort -u)
-BASE_HASH=$(printf 'base v1\n%s\n%s\n%s\n' "$SUITE" "$ARCH" "$pkgs" | sha)
+# Bump "base vN" whenever the base recipe (section a) changes.
+BASE_HASH=$(printf 'base v3\n%s\n%s\n%s\n' "$SUITE" "$ARCH" "$pkgs" | sha)
 BASE_TAG="$BASE_REPO:$SUITE-$BASE_HASH"
 INSTALL_KEY="$CODE_SERVER_VERSION-node$NODE_VERSION-$(sha <"$HERE/install-code-server.sh")"
 HASH=$(
@@ -146,10 +147,34 @@ else
     tail -n 30 "$CACHE/debootstrap.log" >&2
     die "debootstrap failed (log: $CACHE/debootstrap.log)"
   }
-  # Like debian:*-slim: no package caches or lists, no host files.
+  # Like debian:*-slim: no docs (but copyrights), man pages, translations,
+  # package caches or lists, nor host files; the same dpkg excludes keep
+  # later apt-get installs in derived images slim too. Every path below is
+  # under "$rootfs", checked non-empty first.
+  [ -n "$rootfs" ] && [ -d "$rootfs/usr/share/doc" ] || die "no rootfs at '$rootfs'"
+  printf '%s\n' \
+    'path-exclude /usr/share/doc/*' \
+    'path-include /usr/share/doc/*/copyright' \
+    'path-exclude /usr/share/man/*' \
+    'path-exclude /usr/share/groff/*' \
+    'path-exclude /usr/share/info/*' \
+    'path-exclude /usr/share/lintian/*' \
+    'path-exclude /usr/share/linda/*' \
+    'path-exclude /usr/share/locale/*' \
+    >"$rootfs/etc/dpkg/dpkg.cfg.d/thon-slim"
+  # debian:*-slim's apt settings too: no package caches kept after apt runs.
+  printf '%s\n' \
+    'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };' \
+    'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };' \
+    'Dir::Cache::pkgcache "";' \
+    'Dir::Cache::srcpkgcache "";' \
+    >"$rootfs/etc/apt/apt.conf.d/docker-clean"
+  find "$rootfs/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+  find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin \
     "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/log/* \
-    "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/*
+    "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/groff/* \
+    "$rootfs"/usr/share/lintian/* "$rootfs"/usr/share/locale/*
   : >"$rootfs/etc/resolv.conf"
   : >"$rootfs/etc/hostname"
   log "base: docker import as $BASE_TAG"
@@ -199,8 +224,9 @@ cp "$HERE/setup-rootfs.sh" "$ctx/setup-rootfs.sh"
 grep -q '^ENTRYPOINT' "$ctx/Dockerfile" || die "no shared tail found in $HERE/Dockerfile"
 log "image: docker build -t $TAG"
 # Legacy builder (the Debian engine has no BuildKit frontend to pull); no
-# network needed, none given.
-DOCKER_BUILDKIT=0 timeout "$T_BUILD" docker build --network none \
+# network needed, none given; --force-rm: no stopped container left behind
+# when a step fails.
+DOCKER_BUILDKIT=0 timeout "$T_BUILD" docker build --network none --force-rm \
   -t "$TAG" -t "$IMAGE_REPO:offline" "$ctx" >&2
 rm -rf "$ctx"
 trap - EXIT

@@ -141,24 +141,26 @@ log "npm rebuild argon2 code-server (native modules; a few minutes)"
   die "npm rebuild failed"
 }
 
-# 5. Check what the scripts were meant to produce.
+# 5. Drop what only the build needed: object files, dependency lists and
+#    makefiles (they hold the build folder's absolute paths), argon2's build folder
+#    (node-pre-gyp copied the module to lib/binding), the .npmrc files.
+find "$DEST/node_modules" -type d \( -name obj.target -o -path '*/Release/.deps' \) -prune -exec rm -rf {} +
+find "$DEST/node_modules" -type f -path '*/build/*' \
+  \( -name Makefile -o -name '*.mk' -o -name config.gypi -o -name compile_commands.json \) -delete
+rm -rf "$DEST"/node_modules/argon2/build-tmp-*
+rm -f "$CS/lib/vscode/.npmrc" "$CS/lib/vscode/extensions/.npmrc"
+
+# 6. Check the final tree: what the scripts were meant to produce.
 check_node() {
   (cd "$1" && node -e "require('$2')") >/dev/null 2>&1 || die "module $2 does not load in $1"
 }
 check_node "$CS" argon2
-check_node "$CS/lib/vscode" node-pty
-check_node "$CS/lib/vscode" @vscode/spdlog
-check_node "$CS/lib/vscode" native-watchdog
-check_node "$CS/lib/vscode" kerberos
-check_node "$CS/lib/vscode" @parcel/watcher
+for m in node-pty @vscode/spdlog native-watchdog kerberos @parcel/watcher @vscode/deviceid; do
+  check_node "$CS/lib/vscode" "$m"
+done
 "$CS/lib/vscode/node_modules/@vscode/ripgrep/bin/rg" --version >/dev/null \
   || die "@vscode/ripgrep has no working bin/rg"
 node "$CS/out/node/entry.js" --version >/dev/null || die "code-server --version fails"
-
-# 6. Drop what only the build needed (object files, the .npmrc files).
-find "$DEST/node_modules" -type d -name obj.target -prune -exec rm -rf {} + 2>/dev/null || true
-find "$DEST/node_modules" -path '*/build/Release/.deps' -prune -exec rm -rf {} + 2>/dev/null || true
-rm -f "$CS/lib/vscode/.npmrc" "$CS/lib/vscode/extensions/.npmrc"
 
 {
   echo "code-server=$VERSION"
