@@ -108,16 +108,17 @@ export function tlsCertValidity(enforcementLevel: EnforcementLevel = "mandatory"
 const KEY_FILE = /[\w.\/-]*(?:\.key|privkey[\w.-]*|[\w-]*key\.pem)(?![\w.])/i;
 // A mode that keeps a file to its owner: install -m 0600, chmod 600/400, chmod go=, umask 077.
 const PRIVATE_MODE = /\binstall\b[^\n]*(?:\s-m\s*|\s--mode[= ])['"]?0?[46]00\b|\bchmod\s+(?:-\w+\s+)*['"]?0?[46]00\b|\bchmod\s+(?:-\w+\s+)*(?:u=rw?,)?go?=(?:\s|$)|\bchmod\s+(?:-\w+\s+)*go?-rwx\b|\bumask\s+0?077\b/;
-// An explicit numeric mode on a line.
+// An explicit numeric mode in a command.
 const MODE_ON_LINE = /(?:\s-m\s*|\s--mode[= ]|\bchmod\s+(?:-\w+\s+)*)['"]?(0?[0-7]{3,4})\b/g;
 
 /** Problems with how a script writes a key file; empty when it keeps the file to its owner. */
 export function keyScriptProblems(script: string): string[] {
   const problems: string[] = [];
   if (!PRIVATE_MODE.test(script)) problems.push("does not set mode 0600 (e.g. install -m 0600 /dev/stdin <file>, or umask 077)");
-  for (const line of script.split("\n")) {
-    if (!KEY_FILE.test(line)) continue;
-    for (const m of line.matchAll(MODE_ON_LINE)) {
+  // One shell command at a time: `install -d -m 0750 dir && install -m 0600 /dev/stdin dir/k.key` is fine.
+  for (const cmd of script.split(/&&|\|\||[;|\n]/)) {
+    if (!KEY_FILE.test(cmd) || /\binstall\b[^\n]*\s-d\b/.test(cmd)) continue;
+    for (const m of cmd.matchAll(MODE_ON_LINE)) {
       const mode = parseInt(m[1]!, 8);
       if ((mode & 0o077) !== 0) problems.push(`gives the key file mode ${m[1]}, readable beyond its owner`);
     }
