@@ -202,6 +202,8 @@ export interface PolicyPackServer {
   /** Sends the pack's config the way the CLI does: every configured policy with its effective level. */
   configure(config: PackConfig): Promise<void>;
   analyze(resource: AnalyzerResourceInput): Promise<AnalyzeResult>;
+  /** Sends a request as built by the caller (e.g. one without options, as an old CLI would). */
+  analyzeRequest(request: AnalyzerPb.AnalyzeRequest): Promise<AnalyzeResult>;
   analyzeStack(resources: readonly AnalyzerResourceInput[]): Promise<AnalyzeResult>;
   /** Closes the connection and ends the pack (SIGTERM, then SIGKILL). */
   stop(): Promise<void>;
@@ -304,6 +306,9 @@ export async function startPolicyPack(options: StartOptions = {}): Promise<Polic
     },
     async analyze(resource) {
       return toResult(await call<AnalyzerPb.AnalyzeRequest, AnalyzerPb.AnalyzeResponse>(client.analyze as never, toAnalyzeRequest(resource)));
+    },
+    async analyzeRequest(request) {
+      return toResult(await call<AnalyzerPb.AnalyzeRequest, AnalyzerPb.AnalyzeResponse>(client.analyze as never, request));
     },
     async analyzeStack(resources) {
       const req = new pb.AnalyzeStackRequest().setResourcesList(resources.map(toAnalyzerResource));
