@@ -5,6 +5,7 @@
 // registers under mocks. Stand-in for the engine: request shapes follow
 // pkg/resource/deploy/step_generator.go (Analyze on inputs, AnalyzeStack on
 // outputs with the Stack resource's outputs, options always set).
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import analyzerPbModule from "@pulumi/pulumi/proto/analyzer_pb.js";
 import structModule from "google-protobuf/google/protobuf/struct_pb.js";
@@ -169,6 +170,29 @@ describe("policy pack over gRPC: configuration", () => {
     const reset = await server.analyze(container);
     expect(diagnosticsOf(reset, "thon-sandbox-no-host-network")).toHaveLength(1);
     expect(diagnosticsOf(reset, "thon-sandbox-non-root")).toHaveLength(2);
+  });
+
+  it("accepts policies/config.example.json, whose settings are all in the policies' schemas", async () => {
+    const example = JSON.parse(readFileSync("policies/config.example.json", "utf8")) as Record<string, string | Record<string, unknown>>;
+    const info = await pack.get().getAnalyzerInfo();
+    const jsonType = (v: unknown) => (Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v);
+    for (const [policy, value] of Object.entries(example)) {
+      const schema = info.policies.find((p) => p.name === policy)?.configSchema ?? {};
+      if (typeof value === "string") continue;
+      for (const [key, setting] of Object.entries(value)) {
+        if (key === "enforcementLevel") continue;
+        const declared = (schema[key] as { type?: string } | undefined)?.type;
+        expect(declared, `${policy}.${key} is declared`).toBeDefined();
+        expect([declared, declared === "number" ? "integer" : declared], `${policy}.${key}`).toContain(jsonType(setting));
+      }
+    }
+    try {
+      await pack.get().configure(example as never);
+      const e = await runEvent(makeEvent({ alpha: ["alice"] }));
+      expect((await analyzeEvaluation(pack.get(), e)).resources).toEqual([]);
+    } finally {
+      await pack.get().configure({});
+    }
   });
 
   it("refuses config for a policy the pack does not have", async () => {
