@@ -149,6 +149,38 @@ describe("policy pack over gRPC: a deliberately bad event", () => {
   });
 });
 
+describe("policy pack over gRPC: resources not on main yet (TLS, gateway)", () => {
+  it("matches the gateway's dynamic type tokens and the key file's command through AnalyzeStack", async () => {
+    const urn = (type: string, name: string) => `urn:pulumi:dev::thon::${type}::${name}`;
+    const key = { type: "tls:index/privateKey:PrivateKey", name: "thon-server-key", urn: urn("tls:index/privateKey:PrivateKey", "thon-server-key"), properties: { algorithm: "RSA", rsaBits: 3072 } };
+    const writeKey = {
+      type: T.command,
+      name: "thon-server-key-file",
+      urn: urn(T.command, "thon-server-key-file"),
+      properties: { create: "install -m 0644 /dev/stdin /etc/nginx/thon/server.key", stdin: "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n" },
+      secrets: ["stdin"],
+      dependencies: [key.urn],
+    };
+    const consumer = {
+      type: "pulumi-nodejs:dynamic/apisix:Consumer",
+      name: "thon-consumer-alice",
+      urn: urn("pulumi-nodejs:dynamic/apisix:Consumer", "thon-consumer-alice"),
+      properties: { __provider: "exports.handler = ...", adminUrl: "http://203.0.113.10:9180", username: "alice", plugins: { "key-auth": { key: "Bearer sk-1" } } },
+      secrets: ["plugins"],
+    };
+    const stackOutput = { type: "pulumi:pulumi:Stack", name: "thon-dev", urn: urn("pulumi:pulumi:Stack", "thon-dev"), properties: { event: { host: "203.0.113.10", participantCount: 0, groups: {} } } };
+    const result = await pack.get().analyzeStack([stackOutput, key, writeKey, consumer]);
+    expect(result.diagnostics.map((d) => [d.policyName, d.urn, d.message.split("\n")[1]])).toEqual([
+      ["thon-tls-key-file-mode", writeKey.urn, "thon-server-key-file: the create script writes a private key but does not set mode 0600 (e.g. install -m 0600 /dev/stdin <file>, or umask 077)"],
+      ["thon-tls-key-file-mode", writeKey.urn, "thon-server-key-file: the create script writes a private key but gives the key file mode 0644, readable beyond its owner"],
+      ["thon-gateway-consumer-key-and-limit", consumer.urn, "consumer thon-consumer-alice has no rate limit (ai-rate-limiting on the consumer or its group)"],
+      ["thon-gateway-admin-not-public", consumer.urn, "thon-consumer-alice: the Admin API (http://203.0.113.10:9180) is on the event's host 203.0.113.10, where participants connect"],
+    ]);
+    // The key on stdin was sent as a secret and stays out of every message.
+    expect(result.diagnostics.map((d) => d.message).join("\n")).not.toContain("MIIB");
+  });
+});
+
 describe("policy pack over gRPC: configuration", () => {
   it("lets the organizer allow host networking and change or disable a policy's enforcement", async () => {
     const e = await runEvent(toEvent(parseThonFile(BAD_EVENT.replace("203.0.113.10", "127.0.0.1"))));
