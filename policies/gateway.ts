@@ -15,7 +15,7 @@
 //   adminEndpoint on any apisix resource, at the top level or under
 //   admin / connection / apisix / provider; and the stack output
 //   event.gateway.adminUrl.
-// The lead adapts these once the providers land; tests/policies/gateway.test.ts
+// The lead adapts these once the providers land; test/policies/gateway.test.ts
 // holds the shapes assumed.
 import type { EnforcementLevel, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { configOf, eventFacts, hostOf, isIpAddress, isLoopback, isPrivateAddress, ofType, settle, show, TYPES, UNKNOWN, type Unknown } from "./lib";

@@ -137,8 +137,12 @@ export function containerNoHostMounts(enforcementLevel: EnforcementLevel = "mand
       }
       const volumes = c.volumes;
       if (volumes === UNKNOWN) report(`${who}: volumes are unknown at preview`);
-      else for (const v of volumes ?? []) if (v === UNKNOWN) report(`${who}: a volume is unknown at preview`);
-      else if (v.hostPath !== undefined) check(`volume at ${show(v.containerPath)}`, v.hostPath);
+      else {
+        for (const v of volumes ?? []) {
+          if (v === UNKNOWN) report(`${who}: a volume is unknown at preview`);
+          else if (v.hostPath !== undefined) check(`volume at ${show(v.containerPath)}`, v.hostPath);
+        }
+      }
     }),
   };
 }
