@@ -24,6 +24,11 @@ export interface EventOutputs {
     caCertUrl: string;
     participantCount: number;
     groups: Record<string, string[]>;
+    /** Facts the policy pack reads from this output (policies/lib.ts eventFacts). */
+    host: string;
+    altNames: string[];
+    hostMemoryMiB?: number;
+    tlsMaxValidityDays: number;
   }>;
   readonly participants: pulumi.Output<Record<string, ParticipantCredentials>>;
 }
@@ -71,6 +76,10 @@ export function defineEvent(event: Event): EventOutputs {
       caCertUrl: plan.caCertUrl,
       participantCount: plan.participants.length,
       groups: Object.fromEntries(event.groups.map((g) => [g.name, [...g.users]])),
+      host: event.host,
+      altNames: [...event.altNames],
+      ...(event.hostMemoryMiB !== undefined ? { hostMemoryMiB: event.hostMemoryMiB } : {}),
+      tlsMaxValidityDays: event.tls.maxValidityDays,
     }),
     participants: pulumi.secret(participants.apply((entries) => Object.fromEntries(entries))),
   };
