@@ -7,6 +7,7 @@ import { planEvent } from "./plan.ts";
 import { createTarget } from "./target.ts";
 import { Sandbox } from "../components/sandbox.ts";
 import { SandboxImage } from "../components/sandboxImage.ts";
+import { defineLlm, type LlmOutputs } from "./llm.ts";
 
 /** What one participant receives; the whole map is a secret output. */
 export interface ParticipantCredentials {
@@ -24,6 +25,8 @@ export interface EventOutputs {
     caCertUrl: string;
     participantCount: number;
     groups: Record<string, string[]>;
+    /** The local LLM (Lemonade, gateway); absent when lemonade is off. */
+    llm?: LlmOutputs;
   }>;
   readonly participants: pulumi.Output<Record<string, ParticipantCredentials>>;
 }
@@ -36,6 +39,7 @@ export function defineEvent(event: Event): EventOutputs {
     build: event.sandbox.build,
     provider: target.docker,
   });
+  const llm = defineLlm(event, target);
 
   const sandboxes = plan.participants.map(
     (p) =>
@@ -46,19 +50,21 @@ export function defineEvent(event: Event): EventOutputs {
         socketGroup: event.proxy.socketGroup,
         image: image.imageId,
         target,
+        ...(llm ? { files: llm.filesFor(p) } : {}),
       }),
   );
 
   const participants = pulumi.all(
     sandboxes.map((s, i) => {
       const p = plan.participants[i]!;
-      return pulumi.all([s.password]).apply(([password]) => [
+      return pulumi.all([s.password, llm?.apiKeyFor(p.name)]).apply(([password, apiKey]) => [
         p.name,
         {
           group: p.group,
           state: p.state,
           url: s.url,
           ...(password !== undefined ? { password } : {}),
+          ...(apiKey !== undefined ? { apiKey } : {}),
         } satisfies ParticipantCredentials,
       ] as const);
     }),
@@ -71,6 +77,7 @@ export function defineEvent(event: Event): EventOutputs {
       caCertUrl: plan.caCertUrl,
       participantCount: plan.participants.length,
       groups: Object.fromEntries(event.groups.map((g) => [g.name, [...g.users]])),
+      ...(llm ? { llm: llm.outputs } : {}),
     }),
     participants: pulumi.secret(participants.apply((entries) => Object.fromEntries(entries))),
   };
