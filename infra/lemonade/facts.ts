@@ -21,46 +21,36 @@ export function lemondUnitName(version: string): string {
 /**
  * llama-server flags Lemonade sets itself and refuses in `llamacpp.args` or a
  * load's `llamacpp_args` ("Argument '<flag>' is managed by Lemonade and cannot
- * be overridden"). Read from src/cpp/server/backends/llamacpp/llamacpp_server.cpp
- * (`push_reserved`) at each tag below; the check strips "=value" first
- * (include/lemon/utils/custom_args.h). The docs' list (with -ngl) is older
- * than the code: -ngl stopped being reserved in 10.8.
+ * be overridden"). Extracted from every release's
+ * src/cpp/server/backends/llamacpp_server.cpp (`push_arg` / `push_reserved`
+ * with their aliases); the check strips "=value" first
+ * (include/lemon/utils/custom_args.h). Each entry holds from its release
+ * until the next entry's. Lemonade's docs still list -ngl, which the code
+ * stopped reserving in 10.8. The -hf aliases are reserved only for models
+ * loaded with hf_load; THON refuses them always (cheaper than a failed load).
  */
-export const RESERVED_LLAMACPP_ARGS: ReadonlyArray<{ readonly from: string; readonly source: string; readonly flags: readonly string[] }> = [
-  {
-    from: "10.1",
-    source: "v10.1.0 (158c0466)",
-    flags: [
-      "-m", "--model", "-hf", "--hf-repo", "-mr", "--hf-file", "-mf",
-      "-c", "--ctx-size", "--port", "--jinja", "--no-jinja",
-      "-ngl", "--gpu-layers", "--n-gpu-layers",
-      "--mmproj", "-mm", "-mmu", "--mmproj-url", "--no-mmproj", "--mmproj-auto", "--no-mmproj-auto",
-      "--mmproj-offload", "--no-mmproj-offload",
-      "--embeddings", "--embedding", "--reranking", "--rerank",
-    ],
-  },
-  {
-    // -ngl was dropped by 10.8; --device, --metrics and the draft-model flags
-    // are reserved in 11.7. For 10.8 to 11.6 THON uses this newer list, which
-    // may refuse a flag those releases would still take: a refusal here is
-    // cheaper than a model that fails to load at the event.
-    from: "10.8",
-    source: "v11.7.0 (2b6a7d77)",
-    flags: [
-      "-m", "--model", "-hf", "--hf-repo", "-mr", "--hf-file", "-mf",
-      "-c", "--ctx-size", "--device", "-dev", "--port", "--jinja", "--no-jinja", "--metrics",
-      "--mmproj", "-mm", "-mmu", "--mmproj-url", "--no-mmproj", "--mmproj-auto", "--no-mmproj-auto",
-      "--no-mmproj-offload",
-      "--model-draft", "-md", "--spec-draft-model",
-      "--embeddings", "--embedding", "--reranking", "--rerank",
-    ],
-  },
+const MMPROJ = ["--mmproj", "-mm", "-mmu", "--mmproj-url", "--no-mmproj", "--mmproj-auto", "--no-mmproj-auto", "--no-mmproj-offload"];
+const BASE = ["-m", "--model", "-c", "--ctx-size", "--port", "--jinja", "--no-jinja", ...MMPROJ, "--embeddings", "--embedding", "--reranking", "--rerank"];
+const NGL = ["-ngl", "--gpu-layers", "--n-gpu-layers"];
+const HF = ["-hf", "--hf-repo", "-mr", "--hf-file", "-mf"];
+const DEVICE = ["--device", "-dev"];
+const DRAFT = ["--model-draft", "-md", "--spec-draft-model"];
+
+export const RESERVED_LLAMACPP_ARGS: ReadonlyArray<{ readonly from: string; readonly flags: readonly string[] }> = [
+  { from: "10.1", flags: [...BASE, ...NGL, "--mmproj-offload"] },
+  { from: "10.4", flags: [...BASE, ...NGL, "--mmproj-offload", ...HF] },
+  { from: "10.5", flags: [...BASE, ...NGL, "--mmproj-offload", ...HF, ...DEVICE] },
+  { from: "10.7", flags: [...BASE, ...NGL, "--mmproj-offload", ...HF, ...DEVICE, "--metrics"] },
+  { from: "10.8", flags: [...BASE, "--mmproj-offload", ...HF, ...DEVICE, "--metrics"] },
+  { from: "10.8.1", flags: [...BASE, "--mmproj-offload", ...HF, ...DEVICE, "--metrics", ...DRAFT] },
+  // Unchanged through 11.7.0 (2b6a7d77) and main at e385039e.
+  { from: "11.6", flags: [...BASE, ...HF, ...DEVICE, "--metrics", ...DRAFT] },
 ];
 
 /** Flags THON itself sets per model (parallel slots scale with the event), so an organizer must not. */
 export const THON_MANAGED_LLAMACPP_ARGS: readonly string[] = ["-np", "--parallel"];
 
-export function reservedLlamacppArgs(version: string): { readonly source: string; readonly flags: readonly string[] } {
+export function reservedLlamacppArgs(version: string): { readonly from: string; readonly flags: readonly string[] } {
   let chosen = RESERVED_LLAMACPP_ARGS[0]!;
   for (const entry of RESERVED_LLAMACPP_ARGS) if (versionAtLeast(version, entry.from)) chosen = entry;
   return chosen;
@@ -86,7 +76,7 @@ export function checkLlamacppArgs(args: readonly string[], version: string): Arg
       problems.push({
         index,
         flag,
-        message: `"${flag}" is managed by Lemonade ${version} and cannot be overridden (Lemonade refuses to load the model). Fix: remove it; Lemonade's reserved flags (from ${reserved.source}) are ${reserved.flags.join(" ")}`,
+        message: `"${flag}" is managed by Lemonade ${version} and cannot be overridden (Lemonade refuses to load the model). Fix: remove it; Lemonade's reserved flags (since ${reserved.from}) are ${[...reserved.flags].sort().join(" ")}`,
       });
     } else if (THON_MANAGED_LLAMACPP_ARGS.includes(flag)) {
       problems.push({
