@@ -47,6 +47,9 @@ export interface LemonadeStandIn {
   readonly log: Array<{ method: string; path: string; headers: Record<string, string | string[] | undefined>; body: unknown; status: number }>;
   /** Tokens each chat completion reports as used. */
   completionTokens: number;
+  /** LEMONADE_API_KEY and LEMONADE_ADMIN_API_KEY (the admin key defaults to the API key); may be set after start. */
+  apiKey: string | undefined;
+  adminKey: string | undefined;
   close(): Promise<void>;
 }
 
@@ -76,8 +79,6 @@ export async function startLemonadeStandIn(options: LemonadeStandInOptions = {})
   const saved = new Map<string, Record<string, unknown>>();
   const log: LemonadeStandIn["log"] = [];
   let notReady = options.notReadyFor ?? 0;
-  const apiKey = options.apiKey;
-  const adminKey = options.adminKey ?? options.apiKey;
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
@@ -96,6 +97,8 @@ export async function startLemonadeStandIn(options: LemonadeStandInOptions = {})
     }
     const m = /^\/(?:api\/)?v[01]\/(.+)$/.exec(url.pathname);
     if (!m) return reply(404, { error: "Not Found" });
+    const apiKey = standIn.apiKey;
+    const adminKey = standIn.adminKey ?? standIn.apiKey;
     if (apiKey !== undefined && req.method !== "OPTIONS") {
       const auth = req.headers.authorization ?? "";
       const token = auth.length >= 7 && auth.startsWith("Bearer ") ? auth.slice(7) : undefined;
@@ -266,6 +269,8 @@ export async function startLemonadeStandIn(options: LemonadeStandInOptions = {})
     saved,
     log,
     completionTokens: 5,
+    apiKey: options.apiKey,
+    adminKey: options.adminKey,
     close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
   return standIn;
