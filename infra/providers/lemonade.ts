@@ -179,7 +179,14 @@ export const modelProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: ModelInputs) {
     const what = `set up model "${inputs.model}"`;
     await waitForLemonade(inputs, what);
-    await pull(inputs, what, false);
+    try {
+      await pull(inputs, what, false);
+    } catch (err) {
+      // The name is registered with another checkpoint (state lost, or an earlier
+      // event): converge to what thon.yaml says, as update would.
+      if (!/already registered with different model metadata/.test((err as Error).message)) throw err;
+      await pull(inputs, what, true);
+    }
     // A failed load leaves the download in place on purpose: fetching tens of
     // GB again is worse than a registered, unloaded model; the next up retries.
     await load(inputs, what);
