@@ -76,13 +76,13 @@ export function checkLlamacppArgs(args: readonly string[], version: string): Arg
       problems.push({
         index,
         flag,
-        message: `"${flag}" is managed by Lemonade ${version} and cannot be overridden (Lemonade refuses to load the model). Fix: remove it; Lemonade's reserved flags (since ${reserved.from}) are ${[...reserved.flags].sort().join(" ")}`,
+        message: `${flag} is managed by Lemonade ${version} itself, which refuses to load a model given it. Fix: remove it (Lemonade's flags since ${reserved.from}: ${[...reserved.flags].sort().join(" ")})`,
       });
     } else if (THON_MANAGED_LLAMACPP_ARGS.includes(flag)) {
       problems.push({
         index,
         flag,
-        message: `"${flag}" is set by THON from the participant count. Fix: remove it and set lemonade.maxParallel to cap the parallel slots`,
+        message: `${flag} is set by THON from the participant count. Fix: remove it; lemonade.maxParallel caps the parallel slots`,
       });
     }
   });

@@ -42,7 +42,7 @@ describe("Lemonade facts by release", () => {
       [2, "--ctx-size"],
       [5, "-np"],
     ]);
-    expect(problems[0]!.message).toContain('"--ctx-size" is managed by Lemonade 11.7 and cannot be overridden');
+    expect(problems[0]!.message).toContain("--ctx-size is managed by Lemonade 11.7 itself, which refuses to load a model given it");
     expect(problems[0]!.message).toContain("Fix: remove it");
     expect(problems[1]!.message).toContain("lemonade.maxParallel");
     expect(checkLlamacppArgs(["-ngl", "99"], "10.1").map((p) => p.flag)).toEqual(["-ngl"]);

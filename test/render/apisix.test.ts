@@ -23,7 +23,7 @@ describe("APISIX bodies", () => {
   });
 
   it("the chat route authenticates the whole Authorization header, hides it, pins the model and sends Lemonade's key", () => {
-    const body = chatRoute(routes) as { plugins: Record<string, any> };
+    const body = chatRoute(routes) as unknown as { plugins: Record<string, any> };
     expect(body.plugins["key-auth"]).toEqual({ header: "Authorization", hide_credentials: true });
     const instance = body.plugins["ai-proxy-multi"].instances[0];
     expect(instance).toMatchObject({ provider: "openai-compatible", weight: 1, auth: { header: { Authorization: "Bearer LKEY" } }, options: { model: "user.m" } });
@@ -32,7 +32,7 @@ describe("APISIX bodies", () => {
   });
 
   it("the embeddings route is an upstream to Lemonade with its key set by proxy-rewrite", () => {
-    const body = embeddingsRoute(routes) as Record<string, any>;
+    const body = embeddingsRoute(routes) as unknown as Record<string, any>;
     expect(body.upstream.nodes).toEqual({ "127.0.0.1:13305": 1 });
     expect(body.plugins["proxy-rewrite"]).toEqual({ headers: { set: { Authorization: "Bearer LKEY" } } });
   });
