@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parseThonFile } from "../infra/config/load.ts";
 import { toEvent } from "../infra/config/event.ts";
 import { diffEvaluations, type EvaluationDiff } from "../infra/mock/diff.ts";
+import type { Evaluation } from "../infra/mock/evaluate.ts";
 import * as edit from "../infra/cli/edit.ts";
 import { bigGroups, eventYaml } from "./support/events.ts";
 import { runEvent } from "./support/program.ts";
@@ -13,8 +14,12 @@ import { llmYaml } from "./support/llm.ts";
 
 const evaluateText = (text: string) => runEvent(toEvent(parseThonFile(text)));
 
+// The unchanged events are evaluated once per text (two modes, two sizes).
+const bases = new Map<string, Promise<Evaluation>>();
+const baseline = (text: string) => bases.get(text) ?? (bases.set(text, evaluateText(text)), bases.get(text)!);
+
 async function blast(base: string, change: (text: string) => string): Promise<EvaluationDiff> {
-  return diffEvaluations(await evaluateText(base), await evaluateText(change(base)));
+  return diffEvaluations(await baseline(base), await evaluateText(change(base)));
 }
 
 const SANDBOX = (u: string) => [
