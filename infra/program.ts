@@ -7,6 +7,7 @@ import { planEvent } from "./plan.ts";
 import { createTarget } from "./target.ts";
 import { Sandbox } from "../components/sandbox.ts";
 import { SandboxImage } from "../components/sandboxImage.ts";
+import { defineLlm, type LlmOutputs } from "./llm.ts";
 
 /** What one participant receives; the whole map is a secret output. */
 export interface ParticipantCredentials {
@@ -29,6 +30,8 @@ export interface EventOutputs {
     altNames: string[];
     hostMemoryMiB?: number;
     tlsMaxValidityDays: number;
+    /** The local LLM (Lemonade, gateway); absent when lemonade is off. */
+    llm?: LlmOutputs;
   }>;
   readonly participants: pulumi.Output<Record<string, ParticipantCredentials>>;
 }
@@ -41,6 +44,7 @@ export function defineEvent(event: Event): EventOutputs {
     build: event.sandbox.build,
     provider: target.docker,
   });
+  const llm = defineLlm(event, target);
 
   const sandboxes = plan.participants.map(
     (p) =>
@@ -51,19 +55,21 @@ export function defineEvent(event: Event): EventOutputs {
         socketGroup: event.proxy.socketGroup,
         image: image.imageId,
         target,
+        ...(llm ? { files: llm.filesFor(p) } : {}),
       }),
   );
 
   const participants = pulumi.all(
     sandboxes.map((s, i) => {
       const p = plan.participants[i]!;
-      return pulumi.all([s.password]).apply(([password]) => [
+      return pulumi.all([s.password, llm?.apiKeyFor(p.name)]).apply(([password, apiKey]) => [
         p.name,
         {
           group: p.group,
           state: p.state,
           url: s.url,
           ...(password !== undefined ? { password } : {}),
+          ...(apiKey !== undefined ? { apiKey } : {}),
         } satisfies ParticipantCredentials,
       ] as const);
     }),
@@ -80,6 +86,7 @@ export function defineEvent(event: Event): EventOutputs {
       altNames: [...event.altNames],
       ...(event.hostMemoryMiB !== undefined ? { hostMemoryMiB: event.hostMemoryMiB } : {}),
       tlsMaxValidityDays: event.tls.maxValidityDays,
+      ...(llm ? { llm: llm.outputs } : {}),
     }),
     participants: pulumi.secret(participants.apply((entries) => Object.fromEntries(entries))),
   };

@@ -3,17 +3,10 @@
 import { z } from "zod";
 import { thonFileSchema, type ThonFile } from "./schema.ts";
 
-/** Compares "3.15" with "3.12" numerically; true when version >= minimum. */
-export function versionAtLeast(version: string, minimum: string): boolean {
-  const a = version.split(".").map(Number);
-  const b = minimum.split(".").map(Number);
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i] ?? 0;
-    const y = b[i] ?? 0;
-    if (x !== y) return x > y;
-  }
-  return true;
-}
+// Lives with the other APISIX version facts; re-exported for existing callers.
+export { versionAtLeast } from "../apisix/versions.ts";
+import { versionAtLeast } from "../apisix/versions.ts";
+import { checkLlm } from "./llm.ts";
 
 // Runs even when other fields are invalid (see `when` below), so it reads the
 // groups defensively: a duplicate is worth reporting next to a typo.
@@ -128,4 +121,5 @@ export const thonFileRefined = thonFileSchema
   checkTls(file, ctx);
   checkProxy(file, ctx);
   checkGateway(file, ctx);
+  checkLlm(file, ctx);
 });
