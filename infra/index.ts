@@ -19,3 +19,5 @@ const outputs = defineEvent(load());
 
 export const event = outputs.event;
 export const participants = outputs.participants;
+export const caCertUrl = outputs.caCertUrl;
+export const caCertPem = outputs.caCertPem;

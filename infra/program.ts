@@ -7,6 +7,8 @@ import { planEvent } from "./plan.ts";
 import { createTarget } from "./target.ts";
 import { Sandbox } from "../components/sandbox.ts";
 import { SandboxImage } from "../components/sandboxImage.ts";
+import { Tls } from "../components/tls.ts";
+import { Proxy } from "../components/proxy.ts";
 
 /** What one participant receives; the whole map is a secret output. */
 export interface ParticipantCredentials {
@@ -21,11 +23,15 @@ export interface EventOutputs {
   readonly event: pulumi.Output<{
     name: string;
     url: string;
-    caCertUrl: string;
+    /** Where participants download the certificate to trust; absent with tls.mode provided. */
+    caCertUrl?: string;
     participantCount: number;
     groups: Record<string, string[]>;
   }>;
   readonly participants: pulumi.Output<Record<string, ParticipantCredentials>>;
+  /** The certificate participants import (not secret); undefined with tls.mode provided. */
+  readonly caCertUrl: string | undefined;
+  readonly caCertPem: pulumi.Output<string> | undefined;
 }
 
 export function defineEvent(event: Event): EventOutputs {
@@ -49,6 +55,18 @@ export function defineEvent(event: Event): EventOutputs {
       }),
   );
 
+  // The HTTPS entry. Certificates depend on the event's names only, so
+  // adding participants never re-issues them; the proxy writes one file each.
+  const tls = new Tls("thon-tls", {
+    eventName: event.name,
+    host: event.host,
+    altNames: event.altNames,
+    tls: event.tls,
+    target,
+  });
+  new Proxy("thon-proxy", { event, participants: plan.participants, tls, target });
+  const caCertUrl = tls.caCertPem !== undefined ? plan.caCertUrl : undefined;
+
   const participants = pulumi.all(
     sandboxes.map((s, i) => {
       const p = plan.participants[i]!;
@@ -68,10 +86,12 @@ export function defineEvent(event: Event): EventOutputs {
     event: pulumi.output({
       name: event.name,
       url: plan.baseUrl,
-      caCertUrl: plan.caCertUrl,
+      ...(caCertUrl !== undefined ? { caCertUrl } : {}),
       participantCount: plan.participants.length,
       groups: Object.fromEntries(event.groups.map((g) => [g.name, [...g.users]])),
     }),
     participants: pulumi.secret(participants.apply((entries) => Object.fromEntries(entries))),
+    caCertUrl,
+    caCertPem: tls.caCertPem,
   };
 }

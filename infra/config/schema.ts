@@ -155,6 +155,8 @@ export const proxySchema = z
     httpsPort: z.number().int().min(1).max(65535).default(443),
     /** Port of the redirect to HTTPS; 0 turns it off. */
     httpPort: z.number().int().min(0).max(65535).default(80),
+    /** The one address nginx listens on (e.g. 127.0.0.1); default every IPv4 address. */
+    listenAddress: z.union([z.ipv4(), z.ipv6()], { error: "proxy.listenAddress must be an IP address such as 192.0.2.10 or ::1" }).optional(),
     /** Where nginx's files go: the server file, one file per participant, certificates. */
     configDir: absolutePath("proxy.configDir").default("/etc/nginx/thon"),
     /** The folder nginx includes server files from (the host's conf.d). */
@@ -164,6 +166,7 @@ export const proxySchema = z
     /** The group nginx's workers run in; it alone may connect to the sandboxes' sockets. */
     socketGroup: z.string().min(1).default("www-data"),
     clientMaxBodySize: z.string().regex(/^\d+[kKmMgG]?$/, { error: 'proxy.clientMaxBodySize is an nginx size such as "100m"' }).default("100m"),
+    /** The nginx command, options included (e.g. "nginx -c /etc/nginx/nginx.conf"); used for -t and -s reload. */
     nginx: z.string().min(1).default("nginx"),
     accessLog: absolutePath("proxy.accessLog").optional(),
   })
