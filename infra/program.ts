@@ -29,9 +29,9 @@ export interface EventOutputs {
     groups: Record<string, string[]>;
   }>;
   readonly participants: pulumi.Output<Record<string, ParticipantCredentials>>;
-  /** The certificate participants import (not secret); undefined with tls.mode provided. */
-  readonly caCertUrl: string | undefined;
-  readonly caCertPem: pulumi.Output<string> | undefined;
+  /** The certificate participants import (not secret); null with tls.mode provided (nothing to import). */
+  readonly caCertUrl: string | null;
+  readonly caCertPem: pulumi.Output<string> | null;
 }
 
 export function defineEvent(event: Event): EventOutputs {
@@ -91,7 +91,8 @@ export function defineEvent(event: Event): EventOutputs {
       groups: Object.fromEntries(event.groups.map((g) => [g.name, [...g.users]])),
     }),
     participants: pulumi.secret(participants.apply((entries) => Object.fromEntries(entries))),
-    caCertUrl,
-    caCertPem: tls.caCertPem,
+    // null, not undefined: Pulumi warns about undefined stack outputs.
+    caCertUrl: caCertUrl ?? null,
+    caCertPem: tls.caCertPem ?? null,
   };
 }
