@@ -10,7 +10,7 @@
 // WebSockets, HTTP/2. Backends are small node HTTP+WebSocket servers on the
 // unix sockets the plan names, checking Origin against Host as code-server
 // does.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect as h2connect } from "node:http2";
@@ -26,7 +26,7 @@ import { toEvent } from "../infra/config/event.ts";
 import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
 import { planEvent } from "../infra/plan.ts";
 import { commandSteps, mustRun, runCommand, stepNames } from "./support/commands.ts";
-import { freePort, startNginx, waitFor, writeMainConf, type TestNginx } from "./support/nginx.ts";
+import { freePort, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "./support/nginx.ts";
 import { find, runEvent } from "./support/program.ts";
 
 // ---------------------------------------------------------------------------
@@ -142,22 +142,6 @@ async function startBackend(name: string, socketPath: string): Promise<Backend> 
         server.close(() => resolve());
       }),
   };
-}
-
-/** nginx's worker processes (children of the master), from /proc. */
-function workers(masterPid: number): Set<number> {
-  const out = new Set<number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === masterPid) out.add(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------

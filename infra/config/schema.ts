@@ -2,6 +2,7 @@
 // the shapes (types, defaults, per-field messages), `refine.ts` the rules that
 // span fields, `load.ts` the parsing and the error report. Every message says
 // what to write instead, because the reader is an organizer at 8am.
+import { isIP } from "node:net";
 import { z } from "zod";
 import { NAME_PATTERN, NAME_RULE, RESERVED_NAMES } from "./names.ts";
 import { parseMiB } from "./units.ts";
@@ -156,7 +157,10 @@ export const proxySchema = z
     /** Port of the redirect to HTTPS; 0 turns it off. */
     httpPort: z.number().int().min(0).max(65535).default(80),
     /** The one address nginx listens on (e.g. 127.0.0.1); default every IPv4 address. */
-    listenAddress: z.union([z.ipv4(), z.ipv6()], { error: "proxy.listenAddress must be an IP address such as 192.0.2.10 or ::1" }).optional(),
+    listenAddress: z
+      .string()
+      .refine((a) => isIP(a) !== 0, { error: "proxy.listenAddress must be an IP address such as 192.0.2.10 or ::1 (not a name)" })
+      .optional(),
     /** Where nginx's files go: the server file, one file per participant, certificates. */
     configDir: absolutePath("proxy.configDir").default("/etc/nginx/thon"),
     /** The folder nginx includes server files from (the host's conf.d). */

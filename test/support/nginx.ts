@@ -2,7 +2,7 @@
 // under a temp folder, loopback ports, started in the foreground as a child
 // process and stopped (bounded) by the test.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { join } from "node:path";
 
@@ -130,4 +130,26 @@ function connects(port: number): Promise<boolean> {
     s.once("error", () => resolve(false));
     s.connect(port, "127.0.0.1");
   });
+}
+
+/** nginx's worker processes (children of the master), from /proc. */
+export function workers(masterPid: number): Set<number> {
+  const out = new Set<number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === masterPid) out.add(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/** The real uid a process runs as, from /proc. */
+export function processUid(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("Uid:"))!;
+  return Number(line.split(/\s+/)[1]);
 }
