@@ -422,6 +422,21 @@ describe("real nginx: the event's HTTPS entry (tls mode ca)", () => {
     mustRun(find(d.evaluation, "command:local:Command", "thon-proxy-server-key"), "update");
     expect(runCommand(reload, "update").status).toBe(0);
   });
+
+  it("pulumi destroy: the server file's delete takes the event out of nginx", async () => {
+    const empty: Evaluation = { resources: [], outputs: {}, secretOutputs: [] };
+    const steps = commandSteps(d.evaluation, empty, isProxyOrSocketCommand);
+    expect(steps.every((s) => s.op === "delete")).toBe(true);
+    // Dependents first: participant files before the server file, the server file before the certificates.
+    const names = stepNames(steps);
+    expect(names.indexOf("delete thon-nginx-alice")).toBeLessThan(names.indexOf("delete thon-proxy-server"));
+    expect(names.indexOf("delete thon-proxy-server")).toBeLessThan(names.indexOf("delete thon-proxy-server-key"));
+    for (const s of steps) mustRun(s.resource, s.op);
+    for (const f of ["conf.d/thon-nx.conf", "thon/participants", "thon/tls/server.key", "thon/tls/ca.crt"]) {
+      expect(existsSync(`${d.root}/etc/${f}`), f).toBe(false);
+    }
+    await waitFor(async () => !(await get(d.https, "/alice/", ca).then(() => true, () => false)), "the HTTPS port to close");
+  });
 });
 
 describe("real nginx: tls mode selfsigned", () => {

@@ -204,6 +204,7 @@ describe("Proxy: files through the target, one reload", () => {
     expect(keyFile.inputs.create).toContain("chmod 0600 ");
 
     const keyTexts = [keyFile.inputs.stdin as string, find(e, "tls:index/locallySignedCert:LocallySignedCert", "thon-tls-server-cert").inputs.caPrivateKeyPem as string];
+    expect(keyTexts[0]).not.toBe(keyTexts[1]); // the server's key is not the CA's
     const keyBody = (pem: string) => pem.split("\n")[1]!; // a line of the base64 body
     for (const r of e.resources.filter((x) => x.type === CMD)) {
       const visible = JSON.stringify({ ...r.inputs, stdin: r.secretInputs.includes("stdin") ? "" : r.inputs.stdin });
