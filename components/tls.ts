@@ -98,9 +98,9 @@ export class Tls extends pulumi.ComponentResource {
         `${name}-ca-cert`,
         {
           privateKeyPem: caKey.privateKeyPem,
+          // No maxPathLength: the provider cannot express "0" (Go reads MaxPathLen 0
+          // without MaxPathLenZero as "unset"), so the constraint would be a lie.
           isCaCertificate: true,
-          // Signs server certificates only, no intermediate CAs.
-          maxPathLength: 0,
           allowedUses: ["certSigning", "crlSigning", "digitalSignature"],
           subject: { organization: t.organization, commonName: `${t.organization} ${args.eventName} event CA` },
           validityPeriodHours: t.caValidityDays * HOURS_PER_DAY,

@@ -34,7 +34,6 @@ describe("Tls: the event CA and the server certificate (mode ca)", () => {
     expect(find(e, "tls:index/privateKey:PrivateKey", "thon-tls-ca-key").inputs).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
     expect(find(e, "tls:index/selfSignedCert:SelfSignedCert", "thon-tls-ca-cert").inputs).toMatchObject({
       isCaCertificate: true,
-      maxPathLength: 0,
       allowedUses: ["certSigning", "crlSigning", "digitalSignature"],
       validityPeriodHours: 365 * 24,
       subject: { organization: "THON", commonName: "THON test event CA" },

@@ -7,9 +7,10 @@
 //
 // Faithful where it matters to THON: key algorithm/curve/bits and the
 // provider's defaults (ECDSA P224, RSA 2048), PEM formats (SEC1/PKCS#1 plus
-// PKCS#8), subject, DNS/IP/URI SANs copied from the CSR, key usages and
-// extended key usages, CA basic constraints and path length, subject and
-// authority key identifiers, signature hash by key (SHA-384 for P384),
+// PKCS#8), subject (in Go's order), DNS/IP/URI SANs copied from the CSR, key
+// usages and extended key usages, critical basic constraints (path length
+// only when positive, as Go writes it), subject key id on every CA, authority
+// key id from the issuer's, signature hash by key (SHA-384 for P384),
 // validity in hours (rounded up to whole days: openssl 3.0 sets days), a
 // random 128-bit serial.
 //
@@ -158,21 +159,21 @@ interface Subject {
   streetAddresses?: string[];
 }
 
-/** openssl's DN fields, in Go's pkix.Name order (which the provider uses). */
+/** openssl's DN fields, in the order of Go's pkix.Name.ToRDNSequence (which the provider uses). */
 function dnLines(subject: Subject | undefined): string[] {
   const s = subject ?? {};
   const q = (v: string) => `"${v.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
   const lines: string[] = [];
   const add = (field: string, v: string | undefined) => v !== undefined && v !== "" && lines.push(`${lines.length}.${field} = ${q(v)}`);
   add("C", s.country);
-  add("O", s.organization);
-  add("OU", s.organizationalUnit);
-  add("L", s.locality);
   add("ST", s.province);
+  add("L", s.locality);
   for (const street of s.streetAddresses ?? []) add("street", street);
   add("postalCode", s.postalCode);
-  add("serialNumber", s.serialNumber);
+  add("O", s.organization);
+  add("OU", s.organizationalUnit);
   add("CN", s.commonName);
+  add("serialNumber", s.serialNumber);
   add("emailAddress", s.emailAddress);
   return lines;
 }
@@ -240,7 +241,9 @@ function extensionLines(i: CertInputs, issuerHasKeyId: boolean): string[] {
   const lines: string[] = [];
   // Go marks basic constraints and key usage critical.
   if (i.isCaCertificate) {
-    const pathLen = i.maxPathLength !== undefined && i.maxPathLength >= 0 ? `,pathlen:${i.maxPathLength}` : "";
+    // The provider sets MaxPathLen but never MaxPathLenZero, so Go writes no
+    // constraint for 0 (or -1): only a positive length appears.
+    const pathLen = i.maxPathLength !== undefined && i.maxPathLength > 0 ? `,pathlen:${i.maxPathLength}` : "";
     lines.push(`basicConstraints = critical,CA:TRUE${pathLen}`);
   } else {
     lines.push("basicConstraints = critical,CA:FALSE");
