@@ -85,6 +85,7 @@ export class Proxy extends pulumi.ComponentResource {
 
     // The server file references the certificate files (created first, deleted
     // last). Its own delete (pulumi destroy) takes the event out of nginx.
+    const serverText = renderServer(event);
     const server = target.command(
       `${name}-server`,
       {
@@ -95,11 +96,11 @@ export class Proxy extends pulumi.ComponentResource {
           `{ ${event.proxy.nginx} -t -q && ${event.proxy.nginx} -s reload; } || echo "thon: nginx was not reloaded after removing the event; reload it by hand" >&2`,
           "",
         ].join("\n"),
-        stdin: renderServer(event),
+        stdin: serverText,
       },
       { parent: this, dependsOn: tlsFiles },
     );
-    manifest.push(pulumi.output({ path: layout.serverFile, sha256: sha256(renderServer(event)) }));
+    manifest.push(pulumi.output({ path: layout.serverFile, sha256: sha256(serverText) }));
 
     // One file per participant, named from the user alone; depends on the
     // server file only so that `pulumi destroy` removes it first.
