@@ -26,7 +26,7 @@ import { toEvent } from "../infra/config/event.ts";
 import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
 import { planEvent } from "../infra/plan.ts";
 import { commandSteps, mustRun, runCommand, stepNames } from "./support/commands.ts";
-import { freePort, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "./support/nginx.ts";
+import { freePort, reloaded, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "./support/nginx.ts";
 import { find, runEvent } from "./support/program.ts";
 
 // ---------------------------------------------------------------------------
@@ -374,7 +374,8 @@ describe("real nginx: the event's HTTPS entry (tls mode ca)", () => {
     for (const s of steps) mustRun(s.resource, s.op);
     d.backends.set("carol", await startBackend("carol", `${d.root}/sockets/carol/code-server.sock`));
 
-    await waitFor(async () => (await get(d.https, "/carol/", ca)).status === 200, "carol behind the reloaded nginx");
+    await reloaded(d.nginx, oldWorkers);
+    expect((await get(d.https, "/carol/", ca)).status).toBe(200);
     // A real, graceful reload: same master, new workers; the old worker keeps alice's session.
     expect(d.nginx.masterPid()).toBe(master);
     expect(reloads(d.nginx)).toBe(reloadsBefore + 1);
@@ -393,10 +394,11 @@ describe("real nginx: the event's HTTPS entry (tls mode ca)", () => {
     expect(stepNames(steps)[0]).toBe("update thon-proxy-reload");
     expect(stepNames(steps).slice(1).sort()).toEqual(["delete thon-nginx-bob", "delete thon-sockets-bob"]);
 
+    const oldWorkers = workers(d.nginx.masterPid());
     mustRun(steps[0]!.resource, steps[0]!.op);
     expect(existsSync(`${d.root}/etc/thon/participants/bob.conf`)).toBe(false);
-    // The reload is asynchronous: old workers answer until the new ones take over.
-    await waitFor(async () => (await get(d.https, "/bob/", ca)).status === 404, "bob's location to be gone");
+    // The reload is asynchronous: old workers accept until the new ones take over.
+    await reloaded(d.nginx, oldWorkers);
     const bobSeen = d.backends.get("bob")!.seen.length;
     for (const path of ["/bob/", "/bob/x", "/bob"]) expect((await get(d.https, path, ca)).status).toBe(404);
     expect(d.backends.get("bob")!.seen.length).toBe(bobSeen);

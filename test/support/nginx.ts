@@ -153,3 +153,31 @@ export function processUid(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("Uid:"))!;
   return Number(line.split(/\s+/)[1]);
 }
+
+function title(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+  } catch {
+    return undefined; // exited
+  }
+}
+
+/**
+ * Waits until a reload has taken over: new workers run, and every worker from
+ * before has exited or is "shutting down" (it has closed its listening
+ * sockets, so no new connection reaches the old configuration). Until then a
+ * new connection may land on either generation.
+ */
+export async function reloaded(nginx: TestNginx, before: ReadonlySet<number>): Promise<void> {
+  await waitFor(() => {
+    const now = workers(nginx.masterPid());
+    const fresh = [...now].filter((p) => !before.has(p));
+    const oldOpen = [...before].filter((p) => {
+      const t = title(p);
+      return t !== undefined && !t.includes("shutting down");
+    });
+    return fresh.length > 0 && oldOpen.length === 0;
+  }, "the reload to take over from the old workers");
+  // The title changes just before the sockets close, in the same step.
+  await new Promise((r) => setTimeout(r, 50));
+}
