@@ -4,7 +4,7 @@
 // these tests also check what a certificate from these inputs contains.
 import { X509Certificate } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -69,7 +69,11 @@ describe("Tls: the event CA and the server certificate (mode ca)", () => {
     const dir = mkdtempSync(join(tmpdir(), "thon-verify-"));
     writeFileSync(join(dir, "ca.pem"), caPem);
     writeFileSync(join(dir, "leaf.pem"), leafPem);
-    expect(execFileSync("openssl", ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", "ca.pem", "leaf.pem"], { cwd: dir, encoding: "utf8" })).toContain("leaf.pem: OK");
+    try {
+      expect(execFileSync("openssl", ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", "ca.pem", "leaf.pem"], { cwd: dir, encoding: "utf8" })).toContain("leaf.pem: OK");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([
@@ -228,7 +232,9 @@ describe("Proxy: files through the target, one reload", () => {
   it("declares the same files as remote commands on an SSH target", async () => {
     const dir = mkdtempSync(join(tmpdir(), "thon-ssh-"));
     writeFileSync(join(dir, "id"), "not a real key\n");
-    const e = await runEvent(makeEvent({ alpha: ["alice"] }, `target:\n  kind: ssh\n  host: 192.0.2.1\n  privateKeyFile: ${dir}/id\n`));
+    const e = await runEvent(makeEvent({ alpha: ["alice"] }, `target:\n  kind: ssh\n  host: 192.0.2.1\n  privateKeyFile: ${dir}/id\n`)).finally(() =>
+      rmSync(dir, { recursive: true, force: true }),
+    );
     const local = await runEvent(makeEvent({ alpha: ["alice"] }));
     for (const name of ["thon-nginx-alice", "thon-proxy-server", "thon-proxy-server-key", "thon-proxy-reload"]) {
       const remote = find(e, "command:remote:Command", name);
