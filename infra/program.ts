@@ -8,6 +8,8 @@ import { createTarget } from "./target.ts";
 import { Sandbox } from "../components/sandbox.ts";
 import { SandboxImage } from "../components/sandboxImage.ts";
 import { defineLlm, type LlmOutputs } from "./llm.ts";
+import { Tls } from "../components/tls.ts";
+import { Proxy } from "../components/proxy.ts";
 
 /** What one participant receives; the whole map is a secret output. */
 export interface ParticipantCredentials {
@@ -22,7 +24,8 @@ export interface EventOutputs {
   readonly event: pulumi.Output<{
     name: string;
     url: string;
-    caCertUrl: string;
+    /** Where participants download the certificate to trust; absent with tls.mode provided. */
+    caCertUrl?: string;
     participantCount: number;
     groups: Record<string, string[]>;
     /** Facts the policy pack reads from this output (policies/lib.ts eventFacts). */
@@ -34,6 +37,9 @@ export interface EventOutputs {
     llm?: LlmOutputs;
   }>;
   readonly participants: pulumi.Output<Record<string, ParticipantCredentials>>;
+  /** The certificate participants import (not secret); null with tls.mode provided (nothing to import). */
+  readonly caCertUrl: string | null;
+  readonly caCertPem: pulumi.Output<string> | null;
 }
 
 export function defineEvent(event: Event): EventOutputs {
@@ -59,6 +65,18 @@ export function defineEvent(event: Event): EventOutputs {
       }),
   );
 
+  // The HTTPS entry. Certificates depend on the event's names only, so
+  // adding participants never re-issues them; the proxy writes one file each.
+  const tls = new Tls("thon-tls", {
+    eventName: event.name,
+    host: event.host,
+    altNames: event.altNames,
+    tls: event.tls,
+    target,
+  });
+  new Proxy("thon-proxy", { event, participants: plan.participants, tls, target });
+  const caCertUrl = tls.caCertPem !== undefined ? plan.caCertUrl : undefined;
+
   const participants = pulumi.all(
     sandboxes.map((s, i) => {
       const p = plan.participants[i]!;
@@ -79,7 +97,7 @@ export function defineEvent(event: Event): EventOutputs {
     event: pulumi.output({
       name: event.name,
       url: plan.baseUrl,
-      caCertUrl: plan.caCertUrl,
+      ...(caCertUrl !== undefined ? { caCertUrl } : {}),
       participantCount: plan.participants.length,
       groups: Object.fromEntries(event.groups.map((g) => [g.name, [...g.users]])),
       host: event.host,
@@ -89,5 +107,8 @@ export function defineEvent(event: Event): EventOutputs {
       ...(llm ? { llm: llm.outputs } : {}),
     }),
     participants: pulumi.secret(participants.apply((entries) => Object.fromEntries(entries))),
+    // null, not undefined: Pulumi warns about undefined stack outputs.
+    caCertUrl: caCertUrl ?? null,
+    caCertPem: tls.caCertPem ?? null,
   };
 }

@@ -12,6 +12,9 @@ import { bigGroups, eventYaml } from "./support/events.ts";
 import { runEvent } from "./support/program.ts";
 import { llmYaml } from "./support/llm.ts";
 
+// Adding or removing someone also updates the proxy's one reload resource.
+const RELOAD = "command:local:Command::thon-proxy-reload";
+
 const evaluateText = (text: string) => runEvent(toEvent(parseThonFile(text)));
 
 // The unchanged events are evaluated once per text (two modes, two sizes).
@@ -22,7 +25,9 @@ async function blast(base: string, change: (text: string) => string): Promise<Ev
   return diffEvaluations(await baseline(base), await evaluateText(change(base)));
 }
 
+// A participant's own resources: their sandbox and their nginx location file.
 const SANDBOX = (u: string) => [
+  `command:local:Command::thon-nginx-${u}`,
   `command:local:Command::thon-sockets-${u}`,
   `docker:index/container:Container::thon-${u}`,
   `docker:index/volume:Volume::thon-workspace-${u}`,
@@ -33,7 +38,8 @@ const SANDBOX = (u: string) => [
 describe("blast radius with the local LLM on a 50-participant event", () => {
   it("per-user: adding a participant creates their sandbox, their key and their consumer, and changes nothing else (slots already at maxParallel)", async () => {
     const diff = await blast(eventYaml(bigGroups(50), llmYaml()), (t) => edit.addUser(t, "newcomer", "g3"));
-    expect(diff.counts).toEqual({ create: 7, update: 0, replace: 0, delete: 0 });
+    expect(diff.counts).toEqual({ create: 8, update: 1, replace: 0, delete: 0 });
+    expect(diff.names("update")).toEqual([RELOAD]);
     expect(diff.names("create")).toEqual(
       [...SANDBOX("newcomer"), "pulumi-nodejs:dynamic/apisix:Consumer::thon-consumer-newcomer", "random:index/randomPassword:RandomPassword::thon-llm-key-newcomer"].sort(),
     );
@@ -41,8 +47,8 @@ describe("blast radius with the local LLM on a 50-participant event", () => {
 
   it("per-user below maxParallel: the same, plus both models reloaded in place with one more slot", async () => {
     const diff = await blast(eventYaml(bigGroups(10), llmYaml()), (t) => edit.addUser(t, "newcomer", "g3"));
-    expect(diff.counts).toEqual({ create: 7, update: 2, replace: 0, delete: 0 });
-    expect(diff.changes.filter((c) => c.kind === "update").map((c) => [c.name, c.inputs])).toEqual([
+    expect(diff.counts).toEqual({ create: 8, update: 3, replace: 0, delete: 0 });
+    expect(diff.changes.filter((c) => c.kind === "update" && c.name !== "thon-proxy-reload").map((c) => [c.name, c.inputs])).toEqual([
       ["thon-lemonade-chat", ["load"]],
       ["thon-lemonade-embedding", ["load"]],
     ]);
@@ -50,14 +56,15 @@ describe("blast radius with the local LLM on a 50-participant event", () => {
 
   it("per-group: adding a participant updates their group's budget and creates their sandbox, nothing else", async () => {
     const diff = await blast(eventYaml(bigGroups(50), llmYaml({ mode: "per-group" })), (t) => edit.addUser(t, "newcomer", "g3"));
-    expect(diff.counts).toEqual({ create: 5, update: 1, replace: 0, delete: 0 });
+    expect(diff.counts).toEqual({ create: 6, update: 2, replace: 0, delete: 0 });
     expect(diff.names("create")).toEqual(SANDBOX("newcomer"));
-    expect(diff.changes.find((c) => c.kind === "update")).toMatchObject({ name: "thon-consumer-group-g3", inputs: ["desc", "plugins"] });
+    expect(diff.changes.find((c) => c.kind === "update" && c.name !== "thon-proxy-reload")).toMatchObject({ name: "thon-consumer-group-g3", inputs: ["desc", "plugins"] });
   });
 
   it("per-user: removing a participant deletes their sandbox (the volume is retained), key and consumer", async () => {
     const diff = await blast(eventYaml(bigGroups(50), llmYaml()), (t) => edit.removeUser(t, "u017"));
-    expect(diff.counts).toEqual({ create: 0, update: 0, replace: 0, delete: 7 });
+    expect(diff.counts).toEqual({ create: 0, update: 1, replace: 0, delete: 8 });
+    expect(diff.names("update")).toEqual([RELOAD]);
   });
 
   it("per-user: moving a participant between groups changes nothing", async () => {

@@ -73,7 +73,34 @@ function checkTls(file: ThonFile, ctx: z.RefinementCtx): void {
   }
 }
 
+// Paths that end up in nginx's configuration unquoted (see infra/render/nginx.ts).
+const NGINX_PATH = /^\/[A-Za-z0-9._\/@+-]*$/;
+
 function checkProxy(file: ThonFile, ctx: z.RefinementCtx): void {
+  if (file.proxy.mode === "container") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["proxy", "mode"],
+      message: 'proxy.mode "container" is not available yet (see README, "HTTPS and TLS"). Fix: use mode: host, with the host\'s nginx',
+    });
+  }
+  const paths: [string[], string | undefined][] = [
+    [["proxy", "configDir"], file.proxy.configDir],
+    [["proxy", "includeDir"], file.proxy.includeDir],
+    [["proxy", "socketDir"], file.proxy.socketDir],
+    [["proxy", "accessLog"], file.proxy.accessLog],
+    [["tls", "certFile"], file.tls.certFile],
+    [["tls", "keyFile"], file.tls.keyFile],
+  ];
+  for (const [path, value] of paths) {
+    if (value !== undefined && !NGINX_PATH.test(value)) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `${path.join(".")} "${value}" goes into nginx's configuration, which would misread spaces, quotes, ';', '{' or '$'. Fix: use a path of letters, digits and . _ - / only`,
+      });
+    }
+  }
   if (file.proxy.httpPort !== 0 && file.proxy.httpPort === file.proxy.httpsPort) {
     ctx.addIssue({
       code: "custom",

@@ -2,6 +2,7 @@
 // the shapes (types, defaults, per-field messages), `refine.ts` the rules that
 // span fields, `load.ts` the parsing and the error report. Every message says
 // what to write instead, because the reader is an organizer at 8am.
+import { isIP } from "node:net";
 import { z } from "zod";
 import { NAME_PATTERN, NAME_RULE, RESERVED_NAMES } from "./names.ts";
 import { parseMiB } from "./units.ts";
@@ -156,6 +157,11 @@ export const proxySchema = z
     httpsPort: z.number().int().min(1).max(65535).default(443),
     /** Port of the redirect to HTTPS; 0 turns it off. */
     httpPort: z.number().int().min(0).max(65535).default(80),
+    /** The one address nginx listens on (e.g. 127.0.0.1); default every IPv4 address. */
+    listenAddress: z
+      .string()
+      .refine((a) => isIP(a) !== 0, { error: "proxy.listenAddress must be an IP address such as 192.0.2.10 or ::1 (not a name)" })
+      .optional(),
     /** Where nginx's files go: the server file, one file per participant, certificates. */
     configDir: absolutePath("proxy.configDir").default("/etc/nginx/thon"),
     /** The folder nginx includes server files from (the host's conf.d). */
@@ -165,6 +171,7 @@ export const proxySchema = z
     /** The group nginx's workers run in; it alone may connect to the sandboxes' sockets. */
     socketGroup: z.string().min(1).default("www-data"),
     clientMaxBodySize: z.string().regex(/^\d+[kKmMgG]?$/, { error: 'proxy.clientMaxBodySize is an nginx size such as "100m"' }).default("100m"),
+    /** The nginx command, options included (e.g. "nginx -c /etc/nginx/nginx.conf"); used for -t and -s reload. */
     nginx: z.string().min(1).default("nginx"),
     accessLog: absolutePath("proxy.accessLog").optional(),
   })
