@@ -10,6 +10,9 @@
 //   minimal    the same nginx and certificate with a hand-written server:
 //              one `location`, an upstream with keepalive: the least a TLS
 //              hop can cost
+//   before     the generated location as it was before upstream keepalive
+//              (`proxy_pass http://unix:<socket>:/`, "Connection: close"):
+//              nginx opened and closed a socket connection per request
 //
 // The backend (bench/proxyBackend.ts) is one node process serving both the
 // socket and the port; each client run is a fresh process.
@@ -21,6 +24,7 @@ import { createInterface } from "node:readline";
 import { parseThonFile } from "../infra/config/load.ts";
 import { toEvent } from "../infra/config/event.ts";
 import { planEvent } from "../infra/plan.ts";
+import { renderParticipant } from "../infra/render/nginx.ts";
 import type { RecordedResource } from "../infra/mock/evaluate.ts";
 import { commandSteps, mustRun } from "../test/support/commands.ts";
 import { freePort, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "../test/support/nginx.ts";
@@ -35,7 +39,7 @@ import type { EchoResult, EchoSpec } from "./wsEcho.ts";
 const log = (text: string) => process.stdout.write(`[proxy] ${text}\n`);
 
 interface Target {
-  readonly name: "direct" | "generated" | "minimal";
+  readonly name: "direct" | "generated" | "minimal" | "before";
   readonly http: string;
   readonly ws: string;
 }
@@ -45,6 +49,13 @@ interface WrkResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
 }
+
+const LABELS: Record<Target["name"], string> = {
+  direct: "direct (no proxy, no TLS)",
+  generated: "THON's generated nginx config (TLS)",
+  minimal: "minimal nginx TLS config (keepalive)",
+  before: "THON's config before upstream keepalive",
+};
 
 const UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000 };
 
@@ -59,7 +70,7 @@ export function parseWrk(out: string): WrkResult {
   return { perSecond: Number(rps[1]), p50Ms: pct("50"), p99Ms: pct("99") };
 }
 
-export function wrk(url: string, seconds: number, connections: number): WrkResult {
+function wrk(url: string, seconds: number, connections: number): WrkResult {
   const res = spawnSync("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", url], { encoding: "utf8", timeout: (seconds + 30) * 1000 });
   if (res.status !== 0) throw new Error(`wrk ${url} exited ${res.status}: ${res.stderr}`);
   return parseWrk(res.stdout);
@@ -110,6 +121,24 @@ server {
 `;
 }
 
+/** The generated location as it was before the upstream keepalive, for the comparison. */
+function beforeServer(o: { port: number; socket: string; cert: string; key: string }): string {
+  const location = renderParticipant({ name: "bench" }, { name: "alice", endpointPath: "/alice/" })
+    .replace(/proxy_pass http:\/\/thon_bench_alice\/;/, `proxy_pass http://unix:${o.socket}:/;`)
+    .replace("$thon_bench_connection", "$bench_before_connection");
+  return `map $http_upgrade $bench_before_connection {
+    default upgrade;
+    ''      close;
+}
+server {
+    listen 127.0.0.1:${o.port} ssl;
+    ssl_certificate ${o.cert};
+    ssl_certificate_key ${o.key};
+    access_log off;
+${location}}
+`;
+}
+
 interface Deployment {
   readonly targets: readonly Target[];
   readonly ca: string;
@@ -117,7 +146,7 @@ interface Deployment {
 }
 
 const isEntryCommand = (r: RecordedResource) =>
-  r.type === "command:local:Command" && /^thon-(proxy-|nginx-|sockets-|tls-)/.test(r.name);
+  r.type === "command:local:Command" && /^thon-(proxy|nginx|upstream|sockets|tls)-/.test(r.name);
 
 async function startBackend(socket: string): Promise<{ port: number; process: ChildProcess }> {
   const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/proxyBackend.ts"), JSON.stringify({ socket, port: 0 })], {
@@ -132,15 +161,12 @@ async function startBackend(socket: string): Promise<{ port: number; process: Ch
   return { port: (JSON.parse(line) as { port: number }).port, process: child };
 }
 
-/** Extra hand-written servers (name -> text for port) next to the minimal one. */
-export type ExtraServer = (o: { port: number; socket: string; cert: string; key: string }) => string;
-
-export async function deploy(extra: Readonly<Record<string, ExtraServer>> = {}): Promise<Deployment & { extra: Record<string, Target> }> {
+async function deploy(): Promise<Deployment> {
   if (process.getuid?.() !== 0) throw new Error("the proxy benchmark runs nginx's workers as www-data and makes socket folders for uid 1000: run it as root");
   const root = mkdtempSync(join(tmpdir(), "thon-bench-proxy-"));
   chmodSync(root, 0o755); // nginx's workers (www-data) walk through it to the sockets
   mkdirSync(join(root, "log"));
-  const [https, http, minimalPort] = [await freePort(), await freePort(), await freePort()];
+  const [https, http, minimalPort, beforePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const prefix = join(root, "nginx");
   const includeGlob = `${root}/etc/conf.d/*.conf`;
   const nginxOptions = { includeGlob, user: "www-data www-data" };
@@ -151,16 +177,9 @@ export async function deploy(extra: Readonly<Record<string, ExtraServer>> = {}):
   for (const step of commandSteps(undefined, evaluation, (r) => isEntryCommand(r) && r.name !== "thon-proxy-reload")) mustRun(step.resource, step.op);
   const alice = planEvent(toEvent(parseThonFile(text))).participants.find((p) => p.name === "alice")!;
   const backend = await startBackend(alice.socketHostPath);
-  writeFileSync(
-    join(root, "etc/conf.d/bench-minimal.conf"),
-    minimalServer({ port: minimalPort, socket: alice.socketHostPath, cert: `${root}/etc/thon/tls/server.crt`, key: `${root}/etc/thon/tls/server.key` }),
-  );
-  const extraTargets: Record<string, Target> = {};
-  for (const [name, render] of Object.entries(extra)) {
-    const port = await freePort();
-    writeFileSync(join(root, `etc/conf.d/bench-${name}.conf`), render({ port, socket: alice.socketHostPath, cert: `${root}/etc/thon/tls/server.crt`, key: `${root}/etc/thon/tls/server.key` }));
-    extraTargets[name] = { name: name as Target["name"], http: `https://127.0.0.1:${port}/`, ws: `wss://127.0.0.1:${port}/ws` };
-  }
+  const files = { socket: alice.socketHostPath, cert: `${root}/etc/thon/tls/server.crt`, key: `${root}/etc/thon/tls/server.key` };
+  writeFileSync(join(root, "etc/conf.d/bench-minimal.conf"), minimalServer({ port: minimalPort, ...files }));
+  writeFileSync(join(root, "etc/conf.d/bench-before.conf"), beforeServer({ port: beforePort, ...files }));
   let nginx: TestNginx | undefined;
   try {
     nginx = await startNginx(prefix, nginxOptions, minimalPort);
@@ -175,11 +194,11 @@ export async function deploy(extra: Readonly<Record<string, ExtraServer>> = {}):
   const n = nginx;
   return {
     ca: evaluation.outputs.caCertPem as string,
-    extra: extraTargets,
     targets: [
       { name: "direct", http: `http://127.0.0.1:${backend.port}/`, ws: `ws://127.0.0.1:${backend.port}/ws` },
       { name: "generated", http: `https://127.0.0.1:${https}/alice/`, ws: `wss://127.0.0.1:${https}/alice/ws` },
       { name: "minimal", http: `https://127.0.0.1:${minimalPort}/`, ws: `wss://127.0.0.1:${minimalPort}/ws` },
+      { name: "before", http: `https://127.0.0.1:${beforePort}/alice/`, ws: `wss://127.0.0.1:${beforePort}/alice/ws` },
     ],
     async stop() {
       await n.stop();
@@ -205,7 +224,8 @@ export async function benchProxy(options: BenchOptions): Promise<Section> {
   try {
     for (let rep = 0; rep < reps; rep++) {
       // Rotate the order so a slow moment on the host does not always hit the same target.
-      const order = [...d.targets.slice(rep % 3), ...d.targets.slice(0, rep % 3)];
+      const k = rep % d.targets.length;
+      const order = [...d.targets.slice(k), ...d.targets.slice(0, k)];
       for (const t of order) {
         const h = wrk(t.http, seconds, connections);
         (http.get(t.name) ?? http.set(t.name, []).get(t.name)!).push(h);
@@ -216,7 +236,7 @@ export async function benchProxy(options: BenchOptions): Promise<Section> {
         const many = await echo(connections);
         (wsN.get(t.name) ?? wsN.set(t.name, []).get(t.name)!).push(many);
         log(
-          `${t.name}, run ${rep + 1}/${reps}: HTTP ${fmt(h.perSecond)} req/s (p50 ${fmt(h.p50Ms, 2)} ms, p99 ${fmt(h.p99Ms, 2)} ms); ` +
+          `${LABELS[t.name]}, run ${rep + 1}/${reps}: HTTP ${fmt(h.perSecond)} req/s (p50 ${fmt(h.p50Ms, 2)} ms, p99 ${fmt(h.p99Ms, 2)} ms); ` +
             `WebSocket echo ${fmt(one.perSecond)}/s on 1 connection (p50 ${fmt(one.p50Ms, 3)} ms), ${fmt(many.perSecond)}/s on ${connections}; ${load()}`,
         );
       }
@@ -238,7 +258,7 @@ export async function benchProxy(options: BenchOptions): Promise<Section> {
       const m = med(data.get(t.name)!);
       return [
         what,
-        t.name,
+        LABELS[t.name],
         fmt(m.perSecond),
         fmt(m.p50Ms, 3),
         fmt(m.p99Ms, 3),
@@ -247,6 +267,7 @@ export async function benchProxy(options: BenchOptions): Promise<Section> {
       ];
     });
   };
+  const ratio = (data: Map<string, Row[]>) => fmt(med(data.get("generated")!).perSecond / med(data.get("minimal")!).perSecond, 2);
   const body = [
     `Loopback only; nginx ${nginxVersion()} with 2 workers (as www-data), TLS from the program's event CA; the backend is one node process ` +
       `(HTTP + \`ws\` echo) on a unix socket for nginx and a loopback port for the direct runs. HTTP: \`wrk -t1 -c${connections} -d${seconds}s --latency\` ` +
@@ -258,6 +279,8 @@ export async function benchProxy(options: BenchOptions): Promise<Section> {
       ["traffic", "path", "per second", "p50 ms", "p99 ms", "÷ direct", "÷ minimal"],
       [...rows("HTTP, static response", http), ...rows("WebSocket echo, 1 connection", ws1), ...rows(`WebSocket echo, ${connections} connections`, wsN)],
     ),
+    "",
+    `Generated ÷ minimal: HTTP ${ratio(http)}, WebSocket echo ${ratio(ws1)} (1 connection) and ${ratio(wsN)} (${connections} connections).`,
   ].join("\n");
   log(`done; ${load()}`);
   return { title: "Proxy overhead", body };
