@@ -655,8 +655,8 @@ export class Engine {
       });
       let stdout = "";
       let stderr = "";
-      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.stdout?.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
       const timer = setTimeout(() => child.kill("SIGKILL"), timeout);
       child.on("error", (err) => {
         clearTimeout(timer);
