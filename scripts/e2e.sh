@@ -10,7 +10,8 @@
 #      content: about 0.1 s when nothing changed);
 #   4. runs vitest with vitest.e2e.config.ts, THON_E2E_IMAGE set to the image;
 #   5. removes every container, volume and image labelled with this run's id
-#      (org.thon.e2e-run=<id>), also when vitest crashes or is interrupted.
+#      (org.thon.e2e-run=<id>), the run's temp folders and its nginx, also
+#      when vitest crashes or is interrupted.
 #
 # Prints the timings last (also in test-results/e2e-timing.json): the image
 # build, and the time from the start of this script to 3 participants ready.
@@ -57,7 +58,15 @@ bash scripts/start-dockerd.sh >/dev/null || { log "could not start dockerd"; exi
 T_DOCKERD=$(now_ms)
 
 cleanup() {
-  local filter="label=org.thon.e2e-run=$RID"
+  local filter="label=org.thon.e2e-run=$RID" pidfile pid
+  # What a crashed vitest may have left: the test's nginx (its pid file is in
+  # the run's temp folder) and the temp folders themselves.
+  for pidfile in "${TMPDIR:-/tmp}"/thon-e2e-"$RID"-*/nginx/nginx.pid; do
+    [ -s "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = nginx ]; then kill -TERM "$pid" 2>/dev/null || true; fi
+  done
+  rm -rf "${TMPDIR:-/tmp}"/thon-e2e-"$RID"-* 2>/dev/null || true
   # Bounded: each step gets a minute; nothing here may hang CI.
   timeout 60 sh -c "docker ps -aq --filter '$filter' | xargs -r docker rm -f -v >/dev/null" || true
   timeout 60 sh -c "docker volume ls -q --filter '$filter' | xargs -r docker volume rm -f >/dev/null" || true
