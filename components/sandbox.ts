@@ -75,7 +75,9 @@ export class Sandbox extends pulumi.ComponentResource {
         {
           name: plan.workspace.volumeName,
           driver: "local",
-          labels: labelList({ ...plan.labels, "org.thon.purpose": "workspace" }),
+          // org.thon.on-delete tells the policy pack what retainOnDelete does: the
+          // engine does not pass that option to analyzers (policies/storage.ts).
+          labels: labelList({ ...plan.labels, "org.thon.purpose": "workspace", "org.thon.on-delete": "retain" }),
         },
         // Never deleted by pulumi: a participant's work survives their removal and `destroy`.
         { parent: this, provider: target.docker, retainOnDelete: true },

@@ -19,3 +19,7 @@ const outputs = defineEvent(load());
 
 export const event = outputs.event;
 export const participants = outputs.participants;
+/** The local LLM participants' tools use (base URL, gateway or direct, models); null when lemonade is off. */
+export const llm = outputs.event.apply((e) => e.llm ?? null);
+export const caCertUrl = outputs.caCertUrl;
+export const caCertPem = outputs.caCertPem;

@@ -38,6 +38,8 @@ export interface ParticipantPlan {
     readonly socketDir: string;
     readonly workspaceDir: string;
     readonly stop: string;
+    /** The participant's nginx location file (components/proxy.ts). */
+    readonly proxyConfig: string;
   };
   readonly containerName: string;
   readonly workspace: WorkspacePlan;
@@ -86,6 +88,7 @@ export function planParticipant(event: Event, p: Participant): ParticipantPlan {
       socketDir: `thon-sockets-${n}`,
       workspaceDir: `thon-workspace-dir-${n}`,
       stop: `thon-stop-${n}`,
+      proxyConfig: `thon-nginx-${n}`,
     },
     containerName: `thon-${n}`,
     workspace,

@@ -7,6 +7,9 @@ import { planEvent } from "./plan.ts";
 import { createTarget } from "./target.ts";
 import { Sandbox } from "../components/sandbox.ts";
 import { SandboxImage } from "../components/sandboxImage.ts";
+import { defineLlm, type LlmOutputs } from "./llm.ts";
+import { Tls } from "../components/tls.ts";
+import { Proxy } from "../components/proxy.ts";
 
 /** What one participant receives; the whole map is a secret output. */
 export interface ParticipantCredentials {
@@ -21,11 +24,22 @@ export interface EventOutputs {
   readonly event: pulumi.Output<{
     name: string;
     url: string;
-    caCertUrl: string;
+    /** Where participants download the certificate to trust; absent with tls.mode provided. */
+    caCertUrl?: string;
     participantCount: number;
     groups: Record<string, string[]>;
+    /** Facts the policy pack reads from this output (policies/lib.ts eventFacts). */
+    host: string;
+    altNames: string[];
+    hostMemoryMiB?: number;
+    tlsMaxValidityDays: number;
+    /** The local LLM (Lemonade, gateway); absent when lemonade is off. */
+    llm?: LlmOutputs;
   }>;
   readonly participants: pulumi.Output<Record<string, ParticipantCredentials>>;
+  /** The certificate participants import (not secret); null with tls.mode provided (nothing to import). */
+  readonly caCertUrl: string | null;
+  readonly caCertPem: pulumi.Output<string> | null;
 }
 
 export function defineEvent(event: Event): EventOutputs {
@@ -36,6 +50,7 @@ export function defineEvent(event: Event): EventOutputs {
     build: event.sandbox.build,
     provider: target.docker,
   });
+  const llm = defineLlm(event, target);
 
   const sandboxes = plan.participants.map(
     (p) =>
@@ -46,19 +61,33 @@ export function defineEvent(event: Event): EventOutputs {
         socketGroup: event.proxy.socketGroup,
         image: image.imageId,
         target,
+        ...(llm ? { files: llm.filesFor(p) } : {}),
       }),
   );
+
+  // The HTTPS entry. Certificates depend on the event's names only, so
+  // adding participants never re-issues them; the proxy writes one file each.
+  const tls = new Tls("thon-tls", {
+    eventName: event.name,
+    host: event.host,
+    altNames: event.altNames,
+    tls: event.tls,
+    target,
+  });
+  new Proxy("thon-proxy", { event, participants: plan.participants, tls, target });
+  const caCertUrl = tls.caCertPem !== undefined ? plan.caCertUrl : undefined;
 
   const participants = pulumi.all(
     sandboxes.map((s, i) => {
       const p = plan.participants[i]!;
-      return pulumi.all([s.password]).apply(([password]) => [
+      return pulumi.all([s.password, llm?.apiKeyFor(p.name)]).apply(([password, apiKey]) => [
         p.name,
         {
           group: p.group,
           state: p.state,
           url: s.url,
           ...(password !== undefined ? { password } : {}),
+          ...(apiKey !== undefined ? { apiKey } : {}),
         } satisfies ParticipantCredentials,
       ] as const);
     }),
@@ -68,10 +97,18 @@ export function defineEvent(event: Event): EventOutputs {
     event: pulumi.output({
       name: event.name,
       url: plan.baseUrl,
-      caCertUrl: plan.caCertUrl,
+      ...(caCertUrl !== undefined ? { caCertUrl } : {}),
       participantCount: plan.participants.length,
       groups: Object.fromEntries(event.groups.map((g) => [g.name, [...g.users]])),
+      host: event.host,
+      altNames: [...event.altNames],
+      ...(event.hostMemoryMiB !== undefined ? { hostMemoryMiB: event.hostMemoryMiB } : {}),
+      tlsMaxValidityDays: event.tls.maxValidityDays,
+      ...(llm ? { llm: llm.outputs } : {}),
     }),
     participants: pulumi.secret(participants.apply((entries) => Object.fromEntries(entries))),
+    // null, not undefined: Pulumi warns about undefined stack outputs.
+    caCertUrl: caCertUrl ?? null,
+    caCertPem: tls.caCertPem ?? null,
   };
 }

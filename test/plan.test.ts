@@ -14,6 +14,7 @@ describe("planner", () => {
       socketDir: "thon-sockets-alice",
       workspaceDir: "thon-workspace-dir-alice",
       stop: "thon-stop-alice",
+      proxyConfig: "thon-nginx-alice",
     });
     expect(alice.containerName).toBe("thon-alice");
     expect(alice.workspace).toEqual({ kind: "volume", volumeName: "thon-workspace-alice" });

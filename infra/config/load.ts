@@ -162,7 +162,8 @@ function problemFromIssue(doc: Document, lines: LineCounter, issue: z.core.$ZodI
   if (issue.code === "invalid_union" && issue.errors.length > 0) {
     // A union of a name and an object (users) fails as a whole; report the
     // branch that fits the value's type instead of "invalid input".
-    const branch = issue.errors.find((errs) => !errs.some((e) => e.code === "invalid_type" && e.path.length === 0));
+    // (Also `false | {...}` such as lemonade.embeddingModel: a literal branch fails with invalid_value.)
+    const branch = issue.errors.find((errs) => !errs.some((e) => (e.code === "invalid_type" || e.code === "invalid_value") && e.path.length === 0));
     if (branch) {
       return branch.flatMap((e) => problemFromIssue(doc, lines, { ...e, path: [...path, ...e.path] } as z.core.$ZodIssue));
     }

@@ -3,17 +3,10 @@
 import { z } from "zod";
 import { thonFileSchema, type ThonFile } from "./schema.ts";
 
-/** Compares "3.15" with "3.12" numerically; true when version >= minimum. */
-export function versionAtLeast(version: string, minimum: string): boolean {
-  const a = version.split(".").map(Number);
-  const b = minimum.split(".").map(Number);
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i] ?? 0;
-    const y = b[i] ?? 0;
-    if (x !== y) return x > y;
-  }
-  return true;
-}
+// Lives with the other APISIX version facts; re-exported for existing callers.
+export { versionAtLeast } from "../apisix/versions.ts";
+import { versionAtLeast } from "../apisix/versions.ts";
+import { checkLlm } from "./llm.ts";
 
 // Runs even when other fields are invalid (see `when` below), so it reads the
 // groups defensively: a duplicate is worth reporting next to a typo.
@@ -80,7 +73,34 @@ function checkTls(file: ThonFile, ctx: z.RefinementCtx): void {
   }
 }
 
+// Paths that end up in nginx's configuration unquoted (see infra/render/nginx.ts).
+const NGINX_PATH = /^\/[A-Za-z0-9._\/@+-]*$/;
+
 function checkProxy(file: ThonFile, ctx: z.RefinementCtx): void {
+  if (file.proxy.mode === "container") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["proxy", "mode"],
+      message: 'proxy.mode "container" is not available yet (see README, "HTTPS and TLS"). Fix: use mode: host, with the host\'s nginx',
+    });
+  }
+  const paths: [string[], string | undefined][] = [
+    [["proxy", "configDir"], file.proxy.configDir],
+    [["proxy", "includeDir"], file.proxy.includeDir],
+    [["proxy", "socketDir"], file.proxy.socketDir],
+    [["proxy", "accessLog"], file.proxy.accessLog],
+    [["tls", "certFile"], file.tls.certFile],
+    [["tls", "keyFile"], file.tls.keyFile],
+  ];
+  for (const [path, value] of paths) {
+    if (value !== undefined && !NGINX_PATH.test(value)) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `${path.join(".")} "${value}" goes into nginx's configuration, which would misread spaces, quotes, ';', '{' or '$'. Fix: use a path of letters, digits and . _ - / only`,
+      });
+    }
+  }
   if (file.proxy.httpPort !== 0 && file.proxy.httpPort === file.proxy.httpsPort) {
     ctx.addIssue({
       code: "custom",
@@ -128,4 +148,5 @@ export const thonFileRefined = thonFileSchema
   checkTls(file, ctx);
   checkProxy(file, ctx);
   checkGateway(file, ctx);
+  checkLlm(file, ctx);
 });

@@ -2,9 +2,11 @@
 // the shapes (types, defaults, per-field messages), `refine.ts` the rules that
 // span fields, `load.ts` the parsing and the error report. Every message says
 // what to write instead, because the reader is an organizer at 8am.
+import { isIP } from "node:net";
 import { z } from "zod";
 import { NAME_PATTERN, NAME_RULE, RESERVED_NAMES } from "./names.ts";
 import { parseMiB } from "./units.ts";
+import { LEMONADE_DEFAULT_PATHS } from "../lemonade/facts.ts";
 
 const nameOf = (what: string) =>
   z
@@ -155,6 +157,11 @@ export const proxySchema = z
     httpsPort: z.number().int().min(1).max(65535).default(443),
     /** Port of the redirect to HTTPS; 0 turns it off. */
     httpPort: z.number().int().min(0).max(65535).default(80),
+    /** The one address nginx listens on (e.g. 127.0.0.1); default every IPv4 address. */
+    listenAddress: z
+      .string()
+      .refine((a) => isIP(a) !== 0, { error: "proxy.listenAddress must be an IP address such as 192.0.2.10 or ::1 (not a name)" })
+      .optional(),
     /** Where nginx's files go: the server file, one file per participant, certificates. */
     configDir: absolutePath("proxy.configDir").default("/etc/nginx/thon"),
     /** The folder nginx includes server files from (the host's conf.d). */
@@ -164,65 +171,113 @@ export const proxySchema = z
     /** The group nginx's workers run in; it alone may connect to the sandboxes' sockets. */
     socketGroup: z.string().min(1).default("www-data"),
     clientMaxBodySize: z.string().regex(/^\d+[kKmMgG]?$/, { error: 'proxy.clientMaxBodySize is an nginx size such as "100m"' }).default("100m"),
+    /** The nginx command, options included (e.g. "nginx -c /etc/nginx/nginx.conf"); used for -t and -s reload. */
     nginx: z.string().min(1).default("nginx"),
     accessLog: absolutePath("proxy.accessLog").optional(),
   })
   .strict();
 
-const modelSchema = z
+// --- lemonade and gateway (issue 5). Facts behind the defaults: infra/lemonade/facts.ts,
+// infra/apisix/versions.ts and the README's "Local LLM" section.
+const modelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+  error: "a model name is letters, digits, '.', '_' and '-' (THON registers it as user.<name>)",
+});
+const ggufCheckpoint = z.string().regex(/^[^\s:]+\/[^\s:]+(:[^\s:]+)?$/, {
+  error: 'a checkpoint is "<hugging face repo>:<variant>", e.g. "unsloth/gemma-4-31B-it-GGUF:Q8_K_XL"',
+});
+
+const chatModelSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "a model name is letters, digits, '.', '_' and '-' (Lemonade adds the user. prefix)" }),
-    checkpoint: z.string().min(1),
+    name: modelName,
+    checkpoint: ggufCheckpoint,
     recipe: z.string().min(1).default("llamacpp"),
+    /** Context per parallel slot (the original's per-user context). */
     ctxPerUser: z.number().int().positive(),
+    /** Upper bound for the model's whole context (ctxPerUser x slots); the KV cache must fit memory. */
+    maxCtxSize: z.number().int().positive().optional(),
+    /** Kilo's limit.output for this model. */
+    outputTokens: z.number().int().positive().default(8192),
   })
   .strict();
+
+const embeddingModelSchema = z
+  .object({
+    name: modelName,
+    checkpoint: ggufCheckpoint,
+    recipe: z.string().min(1).default("llamacpp"),
+    ctxPerUser: z.number().int().positive(),
+    maxCtxSize: z.number().int().positive().optional(),
+    /** Vector size; Kilo cannot look it up for an openai-compatible model and refuses to index without it. */
+    dimension: z.number().int().positive(),
+  })
+  .strict();
+
+const lemonadePathsDefault = { ...LEMONADE_DEFAULT_PATHS };
 
 export const lemonadeSchema = z
   .object({
     enabled: z.boolean().default(false),
-    /** Address lemond listens on; must be reachable from the sandboxes. */
-    host: z.string().min(1).default("0.0.0.0"),
+    /** The Lemonade Server release on the host (10.1 or later): decides the unit name and the reserved llama.cpp flags. */
+    version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'lemonade.version is a release such as "11.7"' }).default("11.7"),
+    /**
+     * Address lemond listens on. Unset: 127.0.0.1 when the gateway is on (only
+     * APISIX talks to it), 0.0.0.0 when it is off (sandboxes reach it directly).
+     */
+    host: z.string().min(1).optional(),
     port: z.number().int().min(1).max(65535).default(13305),
-    chatModel: modelSchema.default({
+    /** Lemonade as the machine running `pulumi up` reaches it (model pull/load). Default http://127.0.0.1:<port>. */
+    apiUrl: z.url({ error: "lemonade.apiUrl must be a URL such as http://127.0.0.1:13305" }).optional(),
+    chatModel: chatModelSchema.default({
       name: "gemma-4-31b-it",
       checkpoint: "unsloth/gemma-4-31B-it-GGUF:Q8_K_XL",
       recipe: "llamacpp",
       ctxPerUser: 262144,
+      maxCtxSize: 1048576,
+      outputTokens: 8192,
     }),
-    embeddingModel: z
-      .union([
-        z.literal(false),
-        modelSchema,
-      ])
-      .default({
-        name: "nomic-embed-text-v1.5",
-        checkpoint: "nomic-ai/nomic-embed-text-v1.5-GGUF:Q8_0",
-        recipe: "llamacpp",
-        ctxPerUser: 32768,
-      }),
-    /** Upper bound for ctx_size however many participants there are. */
-    maxCtxSize: z.number().int().positive().optional(),
-    /** Upper bound for parallel slots (-np). */
-    maxParallel: z.number().int().positive().optional(),
-    llamacppArgs: z.array(z.string()).default([]),
-    backend: z.string().min(1).optional(),
-    paths: z
+    /** For Kilo's codebase indexing (semantic search); false turns it off. */
+    embeddingModel: z.union([z.literal(false), embeddingModelSchema]).default({
+      name: "nomic-embed-text-v1.5",
+      checkpoint: "nomic-ai/nomic-embed-text-v1.5-GGUF:Q8_0",
+      recipe: "llamacpp",
+      ctxPerUser: 32768,
+      maxCtxSize: 262144,
+      dimension: 768,
+    }),
+    /** Upper bound for parallel slots (-np) per model; more participants queue for a slot. */
+    maxParallel: z.number().int().positive().default(16),
+    /** Extra llama-server flags, one token per item (["--flash-attn", "on"]); Lemonade's own flags are refused. */
+    llamacppArgs: z.array(z.string().regex(/^\S+$/, { error: "one flag or value per item, without spaces: [\"-t\", \"8\"]" })).default([]),
+    /** llamacpp.backend: auto, vulkan, rocm, cpu, ... */
+    backend: z.string().min(1).default("auto"),
+    /** The account lemond runs as (the package creates "lemonade"); owns the cache folder. */
+    user: z.string().min(1).default("lemonade"),
+    /** How long THON waits for lemond to answer after (re)starting it. */
+    startTimeoutSeconds: z.number().int().positive().default(180),
+    /** How long one model download may take. */
+    pullTimeoutMinutes: z.number().int().positive().default(240),
+    /** What THON puts into each participant's Kilo Code config. */
+    kilo: z
       .object({
-        unitDir: absolutePath("lemonade.paths.unitDir").default("/etc/systemd/system"),
-        configDir: absolutePath("lemonade.paths.configDir").default("/var/lib/lemonade/.cache/lemonade"),
-        envFile: absolutePath("lemonade.paths.envFile").default("/etc/default/lemond"),
-        systemctl: z.string().min(1).default("systemctl"),
-        lemond: z.string().min(1).default("/usr/bin/lemond"),
+        /** Configure codebase indexing with the embedding model (participants still switch it on per project). */
+        indexing: z.boolean().default(true),
+        /** permission.bash: Kilo asks before running shell commands ("ask") or does not ("allow"). */
+        bash: z.enum(["ask", "allow", "deny"]).default("ask"),
       })
       .strict()
-      .default({
-        unitDir: "/etc/systemd/system",
-        configDir: "/var/lib/lemonade/.cache/lemonade",
-        envFile: "/etc/default/lemond",
-        systemctl: "systemctl",
-        lemond: "/usr/bin/lemond",
-      }),
+      .default({ indexing: true, bash: "ask" }),
+    paths: z
+      .object({
+        unitDir: absolutePath("lemonade.paths.unitDir").default(lemonadePathsDefault.unitDir),
+        /** LEMONADE_CACHE_DIR: config.json, user_models.json and recipe_options.json live here. */
+        cacheDir: absolutePath("lemonade.paths.cacheDir").default(lemonadePathsDefault.cacheDir),
+        /** The keys (mode 0600, read by systemd as root). */
+        envFile: absolutePath("lemonade.paths.envFile").default(lemonadePathsDefault.envFile),
+        systemctl: z.string().min(1).default(lemonadePathsDefault.systemctl),
+        lemond: absolutePath("lemonade.paths.lemond").default(lemonadePathsDefault.lemond),
+      })
+      .strict()
+      .default(lemonadePathsDefault),
   })
   .strict();
 
@@ -231,20 +286,28 @@ export const gatewaySchema = z
     enabled: z.boolean().default(false),
     /** The APISIX release the routes are written for; settings it would ignore are refused. */
     apisixVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'gateway.apisixVersion is a version such as "3.15"' }).default("3.15"),
+    /** The Admin API as the machine running `pulumi up` reaches it; its key comes from the thon:apisixAdminKey secret or APISIX_ADMIN_KEY. */
     adminUrl: z.url({ error: "gateway.adminUrl must be a URL such as http://127.0.0.1:9180" }).default("http://127.0.0.1:9180"),
-    /** The gateway's proxy port as the sandboxes reach it. */
+    /** The gateway's proxy port as the sandboxes reach it (host.docker.internal:<port>). */
     port: z.number().int().min(1).max(65535).default(9080),
+    /** Lemonade as APISIX reaches it. Default http://127.0.0.1:<lemonade.port>. */
+    lemonadeUrl: z.url({ error: "gateway.lemonadeUrl must be a URL such as http://127.0.0.1:13305" }).optional(),
     mode: z.enum(["per-user", "per-group"], { error: 'gateway.mode must be "per-user" or "per-group"' }).default("per-user"),
+    /** Tokens per participant per window (per-group: times the group's size); false: no limit. */
     limit: z
-      .object({
-        tokens: z.number().int().positive().default(100000),
-        windowSeconds: z.number().int().positive().default(3600),
-      })
-      .strict()
+      .union([
+        z.literal(false),
+        z
+          .object({
+            tokens: z.number().int().positive().default(100000),
+            windowSeconds: z.number().int().positive().default(3600),
+          })
+          .strict(),
+      ])
       .default({ tokens: 100000, windowSeconds: 3600 }),
     redis: z
       .object({
-        host: z.string().min(1),
+        host: z.string().min(2),
         port: z.number().int().min(1).max(65535).default(6379),
         database: z.number().int().min(0).default(0),
       })

@@ -4,6 +4,8 @@
 // what each provider we use decides (read from its sources), so blast-radius
 // tests and benchmarks count replacements, not just changes.
 import type { Evaluation, RecordedResource } from "./evaluate.ts";
+import { APISIX_REPLACE_KEYS } from "../providers/apisix.ts";
+import { LEMONADE_REPLACE_KEYS } from "../providers/lemonade.ts";
 
 export type ChangeKind = "create" | "delete" | "update" | "replace";
 
@@ -49,6 +51,10 @@ const rules = new Map<string, Rule>([
   ["tls:index/selfSignedCert:SelfSignedCert", { updatable: new Set(["earlyRenewalHours"]) }],
   ["tls:index/locallySignedCert:LocallySignedCert", { updatable: new Set(["earlyRenewalHours"]) }],
   ["tls:index/certRequest:CertRequest", { updatable: new Set() }],
+  // THON's dynamic providers: their `diff` replaces on these inputs only.
+  ...Object.entries({ ...APISIX_REPLACE_KEYS, ...LEMONADE_REPLACE_KEYS }).map(
+    ([type, keys]): [string, Rule] => [type, { replaces: new Set<string>(keys) }],
+  ),
 ]);
 
 /** Lets a module declare which inputs of its resource type replace (e.g. a dynamic provider's `diff`). */

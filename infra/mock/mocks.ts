@@ -4,6 +4,7 @@
 // what the change really touches.
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { tlsMockOutputs } from "./tls.ts";
 
 export function digest(text: string, length = 16): string {
   return createHash("sha256").update(text).digest("hex").slice(0, length);
@@ -32,6 +33,8 @@ const computed = new Map<string, Computed>([
   ["docker:index/container:Container", (name) => ({ exitCode: 0, networkDatas: [], hostname: name.slice(0, 12) })],
   ["command:local:Command", () => ({ stdout: "", stderr: "" })],
   ["command:remote:Command", () => ({ stdout: "", stderr: "" })],
+  // Real keys and certificates (infra/mock/tls.ts), so tests can serve them with nginx.
+  ...tlsMockOutputs,
 ]);
 
 export function registerMockOutputs(type: string, fn: Computed): void {

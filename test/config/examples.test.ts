@@ -23,4 +23,15 @@ describe("shipped event files", () => {
     const sandboxKeys = Object.keys(thonFileSchema.shape.sandbox.unwrap().shape).filter((k) => k !== "build");
     expect(Object.keys(raw.sandbox).sort()).toEqual(sandboxKeys.sort());
   });
+
+  it("the example file shows every lemonade and gateway setting (optional ones as comments)", () => {
+    const text = readFileSync(join(root, "stacks/example/thon.yaml"), "utf8");
+    const raw = parse(text);
+    const lemonade = Object.keys(thonFileSchema.shape.lemonade.unwrap().shape);
+    const gateway = Object.keys(thonFileSchema.shape.gateway.unwrap().shape);
+    const commented = ["host", "apiUrl", "lemonadeUrl", "redis"];
+    expect(Object.keys(raw.lemonade).sort()).toEqual(lemonade.filter((k) => !commented.includes(k)).sort());
+    expect(Object.keys(raw.gateway).sort()).toEqual(gateway.filter((k) => !commented.includes(k)).sort());
+    for (const k of commented) expect(text, k).toMatch(new RegExp(`# ${k}:`));
+  });
 });

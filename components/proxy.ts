@@ -1,0 +1,126 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import type { Event } from "../infra/config/event.ts";
+import type { ParticipantPlan } from "../infra/plan.ts";
+import {
+  nginxLayout,
+  participantFile,
+  renderManifest,
+  renderParticipant,
+  renderReloadScript,
+  renderServer,
+  type ManifestEntry,
+  type NginxLayout,
+} from "../infra/render/nginx.ts";
+import { removeFileScript, shellQuote, writeFileScript } from "../infra/render/shell.ts";
+import type { ShellCommand, Target } from "../infra/target.ts";
+import type { Tls } from "./tls.ts";
+
+export interface ProxyArgs {
+  readonly event: Pick<Event, "name" | "host" | "altNames" | "proxy" | "tls">;
+  readonly participants: readonly ParticipantPlan[];
+  readonly tls: Tls;
+  readonly target: Target;
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/**
+ * The event's one HTTPS entry: the host's nginx, configured by files this
+ * component writes through the target's shell (local now, SSH later).
+ *
+ * Every file is its own command resource whose content arrives on stdin:
+ * the certificates, the private key (mode 0600, a secret input, never on a
+ * command line), the server file, and one file per participant
+ * (`thon-nginx-<user>`). One reload resource depends on all of them; its
+ * input is the manifest of their hashes, so any changed file updates it and
+ * it runs again: prune files of removed participants, check the hashes,
+ * `nginx -t`, graceful `nginx -s reload`. Adding a participant is one new
+ * file resource plus that one update; removing one is the file's delete plus
+ * the same update.
+ */
+export class Proxy extends pulumi.ComponentResource {
+  public readonly layout: NginxLayout;
+  public readonly serverFile: string;
+  /** The reload command; whatever must wait for the new configuration to be live depends on it. */
+  public readonly reload: ShellCommand;
+
+  constructor(name: string, args: ProxyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("thon:proxy:Proxy", name, {}, opts);
+    const { event, target, tls } = args;
+    if (event.proxy.mode !== "host") {
+      // refine.ts rejects this before any resource; kept as a guard for other callers.
+      throw new pulumi.ResourceError(`proxy.mode "${event.proxy.mode}" is not implemented; use "host"`, this);
+    }
+    const layout = nginxLayout(event);
+    const manifest: pulumi.Output<ManifestEntry>[] = [];
+
+    const writeFile = (
+      resourceName: string,
+      path: string,
+      content: pulumi.Input<string>,
+      mode: string,
+      options: { inManifest?: boolean; dependsOn?: pulumi.Resource[] } = {},
+    ): ShellCommand => {
+      if (options.inManifest !== false) {
+        manifest.push(pulumi.output(content).apply((c) => ({ path, sha256: sha256(c) })));
+      }
+      return target.command(
+        resourceName,
+        { create: writeFileScript(path, { mode }), delete: removeFileScript(path), stdin: content },
+        { parent: this, ...(options.dependsOn ? { dependsOn: options.dependsOn } : {}) },
+      );
+    };
+
+    // Certificates, when the program makes them. `provided` files stay where the ACME client keeps them.
+    const tlsFiles: pulumi.Resource[] = [...tls.ready];
+    if (tls.certPem !== undefined && tls.keyPem !== undefined) {
+      tlsFiles.push(writeFile(`${name}-server-cert`, layout.certFile, tls.certPem, "0644"));
+      // Read by nginx's master (root) only; a hash of it would make the manifest secret.
+      tlsFiles.push(writeFile(`${name}-server-key`, layout.keyFile, tls.keyPem, "0600", { inManifest: false }));
+    }
+    if (tls.caCertPem !== undefined && layout.caCertFile !== undefined && layout.caCertFile !== layout.certFile) {
+      tlsFiles.push(writeFile(`${name}-ca-cert`, layout.caCertFile, tls.caCertPem, "0644"));
+    }
+
+    // The server file references the certificate files (created first, deleted
+    // last). Its own delete (pulumi destroy) takes the event out of nginx.
+    const serverText = renderServer(event);
+    const server = target.command(
+      `${name}-server`,
+      {
+        create: writeFileScript(layout.serverFile, { mode: "0644" }),
+        delete: [
+          removeFileScript(layout.serverFile).trimEnd(),
+          `rm -rf -- ${shellQuote(layout.participantsDir)}`,
+          `{ ${event.proxy.nginx} -t -q && ${event.proxy.nginx} -s reload; } || echo "thon: nginx was not reloaded after removing the event; reload it by hand" >&2`,
+          "",
+        ].join("\n"),
+        stdin: serverText,
+      },
+      { parent: this, dependsOn: tlsFiles },
+    );
+    manifest.push(pulumi.output({ path: layout.serverFile, sha256: sha256(serverText) }));
+
+    // One file per participant, named from the user alone; depends on the
+    // server file only so that `pulumi destroy` removes it first.
+    const participantFiles = args.participants.map((p) =>
+      writeFile(p.resourceNames.proxyConfig, participantFile(layout, p.name), renderParticipant(event, p), "0644", {
+        dependsOn: [server],
+      }),
+    );
+
+    this.reload = target.command(
+      `${name}-reload`,
+      {
+        create: renderReloadScript({ nginx: event.proxy.nginx, participantsDir: layout.participantsDir }),
+        stdin: pulumi.all(manifest).apply(renderManifest),
+      },
+      { parent: this, dependsOn: [...tlsFiles, server, ...participantFiles] },
+    );
+
+    this.layout = layout;
+    this.serverFile = layout.serverFile;
+    this.registerOutputs({ serverFile: this.serverFile });
+  }
+}

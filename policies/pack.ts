@@ -1,0 +1,50 @@
+// The THON policy pack's policies, assembled from one file per area. Each
+// factory takes the enforcement level as a parameter; the organizer may
+// override any of them per policy in the pack's config
+// (`pulumi preview --policy-pack policies --policy-pack-config <file>`,
+// e.g. { "thon-host-memory": "mandatory" } or { "thon-x": { "enforcementLevel": "disabled" } }).
+import type { Policies } from "@pulumi/policy";
+import { codeServerAuth, passwordStrength, sandboxPasswordFromRandom } from "./access";
+import { gatewayAdminNotPublic, gatewayConsumerKeyAndLimit } from "./gateway";
+import {
+  containerNoHostMounts,
+  containerNotPrivileged,
+  sandboxNoHostNetwork,
+  sandboxNonRoot,
+  sandboxResourceLimits,
+  sandboxRestartPolicy,
+} from "./sandbox";
+import { hostMemory, participantCount, uniqueNames } from "./stack";
+import { workspaceRetained } from "./storage";
+import { tlsCertValidity, tlsKeyFileMode, tlsKeyStrength } from "./tls";
+
+export const PACK_NAME = "thon";
+
+export function thonPolicies(): Policies {
+  return [
+    // Containers (sandbox.ts)
+    containerNotPrivileged(),
+    containerNoHostMounts(),
+    sandboxNoHostNetwork(),
+    sandboxResourceLimits(),
+    sandboxRestartPolicy(),
+    sandboxNonRoot(),
+    // Access (access.ts)
+    codeServerAuth(),
+    passwordStrength(),
+    sandboxPasswordFromRandom(),
+    // Workspaces (storage.ts)
+    workspaceRetained(),
+    // TLS (tls.ts)
+    tlsKeyStrength(),
+    tlsCertValidity(),
+    tlsKeyFileMode(),
+    // Gateway (gateway.ts)
+    gatewayConsumerKeyAndLimit(),
+    gatewayAdminNotPublic(),
+    // Whole stack (stack.ts)
+    uniqueNames(),
+    hostMemory(),
+    participantCount(),
+  ];
+}
