@@ -111,10 +111,13 @@ describe("e2e translation: docker.Container to POST /containers/create", () => {
 describe("e2e translation: volumes, images, providers, commands", () => {
   it("creates the workspace volume with its labels plus the run label", async () => {
     const e = await runEvent(makeEvent({ alpha: ["alice"] }));
-    expect(translateVolume(find(e, T.volume, "thon-workspace-alice"), ctx.extraLabels)).toEqual({
+    const volume = find(e, T.volume, "thon-workspace-alice");
+    const declared = Object.fromEntries((volume.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+    expect(declared).toMatchObject({ "org.thon.user": "alice", "org.thon.purpose": "workspace" });
+    expect(translateVolume(volume, ctx.extraLabels)).toEqual({
       Name: "thon-workspace-alice",
       Driver: "local",
-      Labels: { "org.thon.event": "test", "org.thon.managed-by": "pulumi", "org.thon.purpose": "workspace", "org.thon.user": "alice", "org.thon.e2e-run": "abc123" },
+      Labels: { ...declared, "org.thon.e2e-run": "abc123" },
     });
   });
 

@@ -328,7 +328,16 @@ export function translateCommand(r: RecordedResource): CommandRequest {
   return { interpreter, environment, ...scripts };
 }
 
-const RANDOM_PASSWORD_INPUTS = ["length", "keepers", "lower", "minLower", "minNumeric", "minSpecial", "minUpper", "number", "numeric", "overrideSpecial", "special", "upper"];
+/**
+ * Resources whose provider computes values and touches no host (passwords,
+ * keys, certificates): nothing to apply. Their values come from the mocks the
+ * evaluation used (real keys and certificates for tls, infra/mock/tls.ts) and
+ * reach the host only through other resources' inputs (a container's env, a
+ * command's stdin), which are translated like everything else.
+ */
+export function isStateOnly(type: string): boolean {
+  return type === TYPES.password || type.startsWith("tls:index/");
+}
 
 // --- applying ----------------------------------------------------------------------
 
@@ -515,13 +524,11 @@ export class Engine {
           this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: r.name, ...out });
           return;
         }
-        case TYPES.password: {
-          onlyKnown(r.inputs, RANDOM_PASSWORD_INPUTS, where(r));
-          // No host effect: the value (the mock's) is already in the container's env.
-          this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: r.name });
-          return;
-        }
         default:
+          if (isStateOnly(r.type)) {
+            this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: r.name });
+            return;
+          }
           throw new Error(`${where(r)}: resource type ${r.type} has no translation in test/e2e/support/engine.ts`);
       }
     });
@@ -569,11 +576,11 @@ export class Engine {
           translateImage(after); // keepLocally only: nothing on the host changes
           this.state.set(after.urn, { ...entry, record: after });
           return;
-        case TYPES.password:
-          onlyKnown(after.inputs, RANDOM_PASSWORD_INPUTS, where(after));
-          this.state.set(after.urn, { ...entry, record: after });
-          return;
         default:
+          if (isStateOnly(after.type)) {
+            this.state.set(after.urn, { ...entry, record: after });
+            return;
+          }
           throw new Error(`${where(after)}: no in-place update for ${after.type} (inputs ${c.inputs.join(", ")})`);
       }
     });
@@ -621,9 +628,8 @@ export class Engine {
           if (cmd.delete !== undefined) await this.run(r, cmd, cmd.delete, previous(entry));
           return;
         }
-        case TYPES.password:
-          return;
         default:
+          if (isStateOnly(r.type)) return;
           throw new Error(`${where(r)}: resource type ${r.type} has no delete translation`);
       }
     }).finally(forget);

@@ -19,8 +19,8 @@ export interface E2eEventSpec {
   readonly socketDir: string;
   readonly dockerHost: string;
   readonly users: readonly E2eUser[];
-  /** More top-level YAML (e.g. the proxy section). */
-  readonly extra?: string;
+  /** More settings of the proxy section (paths under a temp prefix, loopback port, the test's nginx). */
+  readonly proxy?: Readonly<Record<string, string | number>>;
 }
 
 export function renderEventYaml(spec: E2eEventSpec): string {
@@ -46,12 +46,15 @@ sandbox:
     window.title: "THON e2e \${rootName}"
 proxy:
   socketDir: ${JSON.stringify(spec.socketDir)}
+${Object.entries(spec.proxy ?? {})
+  .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
+  .join("\n")}
 target:
   kind: local
   dockerHost: ${JSON.stringify(spec.dockerHost)}
 groups:
 ${groupYaml}
-${spec.extra ?? ""}`;
+`;
 }
 
 /** Writes the event into `dir` as `file` and evaluates the real program on it. */

@@ -1,7 +1,7 @@
-// HTTP and WebSocket clients for code-server on its unix socket, and a
-// loopback TCP forwarder to it (for a browser, which cannot dial a socket).
+// HTTP and WebSocket clients for code-server: on its unix socket, and
+// through the proxy over TLS trusting the event CA only.
 import { request } from "node:http";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { request as tlsRequest } from "node:https";
 import WebSocket from "ws";
 
 export interface HttpReply {
@@ -85,30 +85,68 @@ export function wsHandshake(socketPath: string, path: string, headers: Record<st
   });
 }
 
-/** A loopback TCP port that forwards every connection to the unix socket. */
-export async function forwardToSocket(socketPath: string): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = createConnection(socketPath);
-    sockets.add(client).add(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.pipe(upstream).pipe(client);
-    client.on("error", drop).on("close", drop);
-    upstream.on("error", drop).on("close", drop);
+/**
+ * An HTTPS request to 127.0.0.1:`port` trusting `ca` only (no system roots
+ * are consulted when `ca` is given); a fresh connection each time.
+ */
+export function httpsLoopback(
+  port: number,
+  opts: { ca: string | undefined; method?: string; path?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number },
+): Promise<HttpReply> {
+  const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
+  return new Promise((resolve, reject) => {
+    const req = tlsRequest(
+      {
+        host: "127.0.0.1",
+        port,
+        method: opts.method ?? "GET",
+        path: opts.path ?? "/",
+        ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+        rejectUnauthorized: true,
+        agent: false,
+        headers: { ...(body ? { "Content-Length": String(body.length) } : {}), ...opts.headers },
+        timeout: opts.timeoutMs ?? 15_000,
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`${opts.method ?? "GET"} https://127.0.0.1:${port}${opts.path ?? "/"}: no answer`)));
+    req.on("error", reject);
+    if (body) req.write(body);
+    req.end();
   });
-  await new Promise<void>((res, rej) => server.listen(0, "127.0.0.1", res).on("error", rej));
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    close: () =>
-      new Promise<void>((res) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => res());
-      }),
-  };
+}
+
+/** The session cookie from `POST <prefix>login` through the proxy. */
+export async function loginTls(port: number, prefix: string, ca: string, password: string): Promise<{ reply: HttpReply; cookie: string | undefined }> {
+  const reply = await httpsLoopback(port, {
+    ca,
+    method: "POST",
+    path: `${prefix}login`,
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: `https://127.0.0.1:${port}` },
+    body: new URLSearchParams({ password }).toString(),
+  });
+  const set = reply.headers["set-cookie"];
+  const cookies = (Array.isArray(set) ? set : set ? [set] : []).map((c) => c.split(";")[0]!);
+  return { reply, cookie: cookies.find((c) => c.startsWith("code-server-session=") && c.length > "code-server-session=".length) };
+}
+
+/** A WebSocket handshake through the proxy over TLS (trusting `ca` only); resolves with the status (101 when upgraded). */
+export function wssHandshake(port: number, path: string, ca: string, headers: Record<string, string> = {}, timeoutMs = 15_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`wss://127.0.0.1:${port}${path}`, { ca, headers, origin: `https://127.0.0.1:${port}`, handshakeTimeout: timeoutMs });
+    ws.on("upgrade", (res) => resolve(res.statusCode ?? 0));
+    ws.on("open", () => ws.close());
+    ws.on("unexpected-response", (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
+    ws.on("error", (err) => reject(err));
+  });
 }
