@@ -10,7 +10,9 @@ import { describe, expect, it } from "vitest";
 import { makeEvent } from "./support/events.ts";
 import { find, runEvent, T } from "./support/program.ts";
 import {
+  isStateOnly,
   parseCpus,
+  TYPES,
   translateCommand,
   translateContainer,
   translateImage,
@@ -136,6 +138,19 @@ describe("e2e translation: volumes, images, providers, commands", () => {
       environment: { DOCKER_HOST: "unix:///var/run/docker.sock" },
     });
     expect(() => translateCommand(withInputs(dir, { dir: "/tmp" }))).toThrow(/input "dir"/);
+  });
+});
+
+describe("e2e translation: coverage", () => {
+  it("has a rule for every resource type the program declares for an event like the e2e one (sandboxes, TLS, proxy)", async () => {
+    const e = await runEvent(makeEvent({ alpha: ["alice"], beta: ["bob"] }, "sandbox:\n  state: stopped\n  extensions: [a.b]\n"));
+    const applied = new Set<string>([TYPES.provider, TYPES.container, TYPES.volume, TYPES.image, TYPES.command]);
+    const types = new Set(e.resources.filter((r) => r.custom).map((r) => r.type));
+    expect([...types].filter((t) => !applied.has(t) && !isStateOnly(t))).toEqual([]);
+    // Not vacuous: the certificates and the proxy's commands are among them.
+    expect(types).toContain("tls:index/locallySignedCert:LocallySignedCert");
+    expect(e.resources.some((r) => r.type === TYPES.command && r.name === "thon-proxy-reload")).toBe(true);
+    expect(isStateOnly("docker:index/network:Network")).toBe(false);
   });
 });
 
