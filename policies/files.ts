@@ -2,8 +2,8 @@
 // the program puts them on disk. Used by thon-tls-key-file-mode (tls.ts) and
 // thon-secret-file-mode (secrets.ts).
 //
-// How the program writes such a file (components/proxy.ts with
-// infra/render/shell.ts, components/lemonade.ts with infra/render/hostScripts.ts):
+// How the program writes such a file (components/proxy.ts and
+// components/lemonade.ts, both with infra/render/shell.ts's writeFileScript):
 // a command (command:local or command:remote) gets the content on `stdin`
 // and runs a write script, e.g.
 //

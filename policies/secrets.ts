@@ -18,7 +18,7 @@ export function secretFileMode(enforcementLevel: EnforcementLevel = "mandatory")
   return {
     name: "thon-secret-file-mode",
     description:
-      "Files holding API keys or passwords (Lemonade's key file, the sandboxes' Kilo Code config) are readable by their owner only: written from stdin with mode 0600 under umask 077, uploaded into containers with permissions 0600. Fix: write them with writeFileScript (infra/render/hostScripts.ts) and mode \"0600\"; upload with permissions \"0600\".",
+      "Files holding API keys or passwords (Lemonade's key file, the sandboxes' Kilo Code config) are readable by their owner only: written from stdin with mode 0600 under umask 077, uploaded into containers with permissions 0600. Fix: write them with writeFileScript (infra/render/shell.ts) and mode \"0600\"; upload with permissions \"0600\".",
     enforcementLevel,
     validateStack: (args, report) => checkSecretFiles(args, report, { sourceType: TYPES.randomPassword, what: "a key or password" }),
   };

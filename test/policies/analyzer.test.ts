@@ -176,7 +176,7 @@ describe("policy pack over gRPC: an all-features event (TLS CA, Lemonade, the ga
     const route = of(D.route, "thon-gateway-chat");
     const changed = new Map([
       [keyWrite.urn, withProps(keyWrite, { create: String(keyWrite.properties.create).replace("chmod 0600", "chmod 0644") })],
-      [envWrite.urn, withProps(envWrite, { create: String(envWrite.properties.create).replace("umask 077\n", "") })],
+      [envWrite.urn, withProps(envWrite, { create: String(envWrite.properties.create).replace("(umask 077 && cat > ", "(cat > ") })],
       [bob.urn, withProps(bob, { uploads: (bob.properties.uploads as object[]).map((u) => ({ ...u, permissions: "0644" })) })],
       [consumer.urn, withProps(consumer, { plugins: {}, adminUrl: "http://203.0.113.10:9180" })],
       [route.urn, withProps(route, { body: { ...(route.properties.body as object), plugins: { "ai-proxy-multi": {} } } })],
@@ -185,7 +185,7 @@ describe("policy pack over gRPC: an all-features event (TLS CA, Lemonade, the ga
     const result = await server.analyzeStack(stackInput);
     expect(result.diagnostics.map((d) => [d.policyName, d.urn, d.message.split("\n")[1]])).toEqual([
       ["thon-tls-key-file-mode", keyWrite.urn, "thon-proxy-server-key: the create script gets a private key on stdin and gives /etc/nginx/thon/tls/server.key mode 0644, readable beyond its owner"],
-      ["thon-secret-file-mode", envWrite.urn, "thon-lemonade-env: the create script gets a key or password on stdin and creates /etc/thon/.lemond.env.thon-new under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing"],
+      ["thon-secret-file-mode", envWrite.urn, "thon-lemonade-env: the create script gets a key or password on stdin and creates /etc/thon/lemond.env.thon-new under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing"],
       // Both of bob's uploads: the engine says the uploads as a whole hold the key, not which one.
       ["thon-secret-file-mode", bob.urn, `thon-bob uploads "${SANDBOX_PATHS.kiloConfig}" with permissions "0644", and its uploads hold a key or password; use "0600"`],
       ["thon-secret-file-mode", bob.urn, `thon-bob uploads "${SANDBOX_PATHS.vscodeSettings}" with permissions "0644", and its uploads hold a key or password; use "0600"`],

@@ -62,9 +62,9 @@ describe("thon-secret-file-mode", () => {
   });
 
   it("fails Lemonade's key file written without umask 077", async () => {
-    const loose = changing(perGroup, CMD, "thon-lemonade-env", (r) => withProps(r, { create: String(r.properties.create).replace("umask 077\n", "") }));
+    const loose = changing(perGroup, CMD, "thon-lemonade-env", (r) => withProps(r, { create: String(r.properties.create).replace("(umask 077 && cat > ", "(cat > ") }));
     expect(messages(await runStackPolicy(policy, loose))).toEqual([
-      "thon-lemonade-env: the create script gets a key or password on stdin and creates /etc/thon/.lemond.env.thon-new under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing",
+      "thon-lemonade-env: the create script gets a key or password on stdin and creates /etc/thon/lemond.env.thon-new under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing",
     ]);
   });
 

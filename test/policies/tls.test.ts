@@ -4,8 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation } from "../../infra/mock/evaluate.ts";
 import { stackResources } from "../../infra/policy/analyzer.ts";
-import { writeFileScript as proxyWriteScript } from "../../infra/render/shell.ts";
-import { writeFileScript as hostWriteScript } from "../../infra/render/hostScripts.ts";
+import { writeFileScript } from "../../infra/render/shell.ts";
 import { stdinWrite, writeScriptProblems } from "../../policies/files.ts";
 import { evaluateFeatures } from "../support/features.ts";
 import { runResourcePolicy, runStackPolicy, withEventOutput, withProps, WIRE, type PolicyRun, type TestResource } from "../support/policies.ts";
@@ -185,14 +184,14 @@ describe("thon-tls-key-file-mode", () => {
 });
 
 describe("reading write scripts (policies/files.ts)", () => {
-  it.each(["0600", "0400"])("accepts both of the program's write scripts with mode %s", (mode) => {
-    expect(writeScriptProblems(proxyWriteScript("/etc/nginx/thon/tls/server.key", { mode }))).toEqual([]);
-    expect(writeScriptProblems(hostWriteScript({ path: "/etc/thon/lemond.env", mode, owner: "root:root" }))).toEqual([]);
+  it.each(["0600", "0400"])("accepts the program's write script with mode %s, owned by root or a service user", (mode) => {
+    expect(writeScriptProblems(writeFileScript("/etc/nginx/thon/tls/server.key", { mode }))).toEqual([]);
+    expect(writeScriptProblems(writeFileScript("/etc/thon/lemond.env", { mode, owner: "lemonade:lemonade" }))).toEqual([]);
   });
 
-  it.each(["0640", "0644", "0604"])("refuses both of the program's write scripts with mode %s", (mode) => {
-    expect(writeScriptProblems(proxyWriteScript("/k", { mode }))).toEqual([`gives /k mode ${mode}, readable beyond its owner`]);
-    expect(writeScriptProblems(hostWriteScript({ path: "/k", mode }))).toEqual([`gives /k mode ${mode}, readable beyond its owner`]);
+  it.each(["0640", "0644", "0604"])("refuses the program's write script with mode %s", (mode) => {
+    expect(writeScriptProblems(writeFileScript("/k", { mode }))).toEqual([`gives /k mode ${mode}, readable beyond its owner`]);
+    expect(writeScriptProblems(writeFileScript("/k", { mode, owner: "lemonade:lemonade" }))).toEqual([`gives /k mode ${mode}, readable beyond its owner`]);
   });
 
   it("follows quoting, subshells, umask and mv the way sh does", () => {
