@@ -6,7 +6,8 @@ import type { LemonadePlan } from "../infra/lemonade/plan.ts";
 import { Model } from "../infra/providers/lemonade.ts";
 import { renderEnvFile, renderLemondUnit } from "../infra/render/systemd.ts";
 import { stableJson } from "../infra/render/json.ts";
-import { activationScript, ownedDirScript, removeFileScript, removeUnitScript, writeFileScript } from "../infra/render/hostScripts.ts";
+import { activationScript, ownedDirScript, removeUnitScript } from "../infra/render/hostScripts.ts";
+import { removeFileScript, writeFileScript } from "../infra/render/shell.ts";
 import type { Target } from "../infra/target.ts";
 
 export interface LemonadeArgs {
@@ -62,7 +63,7 @@ export class Lemonade extends pulumi.ComponentResource {
     const unit = target.command(
       `${name}-unit`,
       {
-        create: writeFileScript({ path: unitPath, mode: "0644" }),
+        create: writeFileScript(unitPath, { mode: "0644" }),
         stdin: unitText,
         // Removing Lemonade from thon.yaml stops the service THON started.
         delete: removeUnitScript(paths.systemctl, plan.unitName, unitPath),
@@ -78,7 +79,7 @@ export class Lemonade extends pulumi.ComponentResource {
     const envFile = target.command(
       `${name}-env`,
       {
-        create: writeFileScript({ path: paths.envFile, mode: "0600" }),
+        create: writeFileScript(paths.envFile, { mode: "0600" }),
         stdin: envText,
         delete: removeFileScript(paths.envFile),
       },
@@ -92,7 +93,7 @@ export class Lemonade extends pulumi.ComponentResource {
       `${name}-config`,
       {
         // lemond rewrites config.json itself (migrations, /internal/set), so it must own it.
-        create: ownedDirScript(paths.cacheDir, owner) + writeFileScript({ path: configPath, mode: "0640", owner }),
+        create: ownedDirScript(paths.cacheDir, owner) + writeFileScript(configPath, { mode: "0640", owner }),
         stdin: configText,
         delete: removeFileScript(configPath),
       },

@@ -1,221 +1,174 @@
-// The APISIX AI gateway (issue "Lemonade and the AI gateway").
+// The APISIX AI gateway (components/gateway.ts, infra/providers/apisix.ts,
+// bodies from infra/render/apisix.ts).
 //
-// Written before the gateway's dynamic providers are on main, against the
-// type tokens they are to have (`pulumi-nodejs:dynamic/apisix:Consumer`,
-// `...:Route`, `...:ConsumerGroup`) and the shapes APISIX's Admin API uses,
-// so the matching is deliberately tolerant:
-// - a consumer's key: plugins["key-auth"].key, else key, apiKey, keyAuth.key;
-// - a rate limit: plugins["ai-rate-limiting"] (limit + time_window,
-//   instances or rules), plugins["limit-count"] (count + time_window or
-//   rules), plugins["limit-req"] (rate); or a top-level limit/rateLimit
-//   { tokens|limit|count, windowSeconds|time_window }; or the limit of the
-//   consumer group it names (group_id, groupId or group); or a route whose
-//   ai-rate-limiting rules count per consumer ($consumer_name);
-// - the Admin API URL: adminUrl / adminURL / admin_url / adminApiUrl /
-//   adminEndpoint on any apisix resource, at the top level or under
-//   admin / connection / apisix / provider; and the stack output
-//   event.gateway.adminUrl.
-// The lead adapts these once the providers land; test/policies/gateway.test.ts
-// holds the shapes assumed.
-import type { EnforcementLevel, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { configOf, eventFacts, hostOf, isIpAddress, isLoopback, isPrivateAddress, ofType, settle, show, TYPES, UNKNOWN, type Unknown } from "./lib";
+// What the program declares, each a dynamic resource with these inputs:
+// - pulumi-nodejs:dynamic/apisix:Route (thon-gateway-chat,
+//   thon-gateway-embeddings): adminUrl, adminKey, routeId, body. The body is
+//   the Admin API route object; `body.plugins["key-auth"]` makes the route
+//   demand a consumer's key. It holds Lemonade's key, so on a first preview
+//   (the key not made yet) the whole body is unknown.
+// - pulumi-nodejs:dynamic/apisix:Consumer (thon-consumer-<user> per
+//   participant, or thon-consumer-group-<group> per group): adminUrl,
+//   adminKey, username, key (the key-auth value, "Bearer sk-thon-…", from a
+//   random.RandomPassword: unknown at a first preview), plugins (its
+//   ai-rate-limiting budget: limit tokens per time_window seconds; `{}` with
+//   gateway.limit: false), desc, labels. The provider adds
+//   plugins["key-auth"] = { key } itself and refuses one in `plugins`.
+// The Admin API's address is the adminUrl input of every route and consumer
+// (thon.yaml gateway.adminUrl); its key is adminKey or APISIX_ADMIN_KEY in
+// the environment of `pulumi up`, and never reaches the pack.
+import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { configOf, eventFacts, hostOf, isIpAddress, isLoopback, isPrivateAddress, ofType, settle, show, UNKNOWN, type Unknown } from "./lib";
 
 export const APISIX_TYPE_PREFIX = "pulumi-nodejs:dynamic/apisix:";
 export const APISIX_TYPES = {
   consumer: `${APISIX_TYPE_PREFIX}Consumer`,
-  consumerGroup: `${APISIX_TYPE_PREFIX}ConsumerGroup`,
   route: `${APISIX_TYPE_PREFIX}Route`,
 } as const;
 
+/**
+ * The consumer username the program gives a participant or a group
+ * (infra/render/apisix.ts consumerUsername; a test keeps the two equal).
+ */
+export function consumerUsernameFor(event: string, kind: "user" | "group", name: string): string {
+  return kind === "user" ? `thon_${event}_${name}` : `thon_${event}_group_${name}`;
+}
+
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
-const get = (v: unknown, ...path: string[]): unknown => {
-  let cur = v;
-  for (const key of path) {
-    if (cur === UNKNOWN) return UNKNOWN;
-    if (!isObj(cur)) return undefined;
-    cur = cur[key];
-  }
-  return cur;
-};
+const positiveInteger = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;
+const hasUnknown = (v: unknown): boolean => v === UNKNOWN || (Array.isArray(v) ? v.some(hasUnknown) : isObj(v) && Object.values(v).some(hasUnknown));
 
-type Found = { readonly state: "set" } | { readonly state: "unknown" } | { readonly state: "missing" } | { readonly state: "bad"; readonly why: string };
-
-/** The consumer's API key: present (or computed at deploy), missing or empty. */
-export function consumerKey(props: unknown): Found {
-  for (const path of [["plugins", "key-auth", "key"], ["key"], ["apiKey"], ["keyAuth", "key"]]) {
-    const v = get(props, ...path);
-    if (v === UNKNOWN) return { state: "unknown" };
-    if (typeof v === "string") return v.trim() === "" || /^bearer\s*$/i.test(v.trim()) ? { state: "bad", why: `${path.join(".")} is empty` } : { state: "set" };
-  }
-  return { state: "missing" };
+/** What is wrong with a consumer's `key` input; undefined when it is a key (or made at deploy). */
+export function consumerKeyProblem(key: unknown): string | undefined {
+  // Made from a random.RandomPassword: unknown at a first preview, and there at deploy.
+  if (key === UNKNOWN) return undefined;
+  if (key === undefined) return "has no key (the key input the provider turns into key-auth)";
+  if (typeof key !== "string") return `has a key that is not a string (${show(key)})`;
+  // key-auth compares the whole Authorization header: "Bearer " alone would match any client sending an empty bearer token.
+  if (key.replace(/^bearer\s*/i, "").trim() === "") return `has an empty key (${show(key)})`;
+  return undefined;
 }
 
-const positive = (v: unknown) => typeof v === "number" && v > 0;
-const numberOrVar = (v: unknown) => positive(v) || (typeof v === "string" && v.length > 0);
-
-/** A rate limit in an APISIX plugins object, or a THON-style top-level limit. */
-export function limitIn(props: unknown): Found {
-  const plugins = get(props, "plugins");
-  if (plugins === UNKNOWN) return { state: "unknown" };
-  const checks: [string, (p: Obj) => boolean][] = [
-    ["ai-rate-limiting", (p) => (numberOrVar(p.limit) && numberOrVar(p.time_window)) || (Array.isArray(p.instances) && p.instances.length > 0) || (Array.isArray(p.rules) && p.rules.length > 0)],
-    ["limit-count", (p) => (numberOrVar(p.count) && numberOrVar(p.time_window)) || (Array.isArray(p.rules) && p.rules.length > 0)],
-    ["limit-req", (p) => positive(p.rate)],
-  ];
-  for (const [name, ok] of checks) {
-    const conf = get(plugins, name);
-    if (conf === UNKNOWN) return { state: "unknown" };
-    if (conf === undefined) continue;
-    if (!isObj(conf)) return { state: "bad", why: `plugins.${name} is ${show(conf)}` };
-    if (Object.values(conf).includes(UNKNOWN)) return { state: "unknown" };
-    return ok(conf) ? { state: "set" } : { state: "bad", why: `plugins.${name} has no positive limit and window (${JSON.stringify(conf)})` };
-  }
-  for (const key of ["limit", "rateLimit"]) {
-    const l = get(props, key);
-    if (l === UNKNOWN) return { state: "unknown" };
-    if (l === undefined) continue;
-    if (!isObj(l)) return { state: "bad", why: `${key} is ${show(l)}` };
-    if (Object.values(l).includes(UNKNOWN)) return { state: "unknown" };
-    const amount = l.tokens ?? l.limit ?? l.count;
-    const window = l.windowSeconds ?? l.time_window ?? l.window;
-    return positive(amount) && positive(window) ? { state: "set" } : { state: "bad", why: `${key} needs a positive amount and window (${JSON.stringify(l)})` };
-  }
-  return { state: "missing" };
-}
-
-function groupOf(props: unknown): string | Unknown | undefined {
-  for (const key of ["group_id", "groupId", "group"]) {
-    const v = get(props, key);
-    if (v === UNKNOWN || typeof v === "string") return v;
+/** What is wrong with a consumer's token budget (plugins["ai-rate-limiting"]); undefined when it has one. */
+export function rateLimitProblem(plugins: unknown): string | undefined {
+  if (plugins === UNKNOWN) return "has plugins (its rate limit) unknown at preview; they come from thon.yaml and must be literal";
+  const limit = isObj(plugins) ? plugins["ai-rate-limiting"] : undefined;
+  if (limit === undefined) return "has no rate limit (plugins[\"ai-rate-limiting\"]), so one key can use up the LLM for everyone";
+  if (hasUnknown(limit)) return "has a rate limit unknown at preview; it comes from thon.yaml and must be literal";
+  if (!isObj(limit)) return `has plugins["ai-rate-limiting"] = ${show(limit)}, not a limit`;
+  if (isObj(limit._meta) && limit._meta.disable === true) return "has its rate limit switched off (_meta.disable)";
+  if (!positiveInteger(limit.limit) || !positiveInteger(limit.time_window)) {
+    return `has a rate limit without a positive limit and time_window (${JSON.stringify({ limit: limit.limit, time_window: limit.time_window })})`;
   }
   return undefined;
 }
 
-function groupIds(r: PolicyResource, props: unknown): string[] {
-  const ids = [r.name];
-  for (const key of ["id", "name", "groupId", "group_id"]) {
-    const v = get(props, key);
-    if (typeof v === "string") ids.push(v);
-  }
-  return ids;
-}
-
-/** A route whose ai-rate-limiting rules key on the consumer gives every consumer its own budget (APISIX 3.16+). */
-function perConsumerRouteLimit(routes: readonly PolicyResource[]): boolean {
-  return routes.some((r) => {
-    const rules = get(settle(r.props), "plugins", "ai-rate-limiting", "rules");
-    return Array.isArray(rules) && rules.some((rule) => typeof get(rule, "key") === "string" && /consumer/.test(get(rule, "key") as string));
-  });
-}
-
 /**
- * thon-gateway-consumer-key-and-limit: every APISIX consumer has an API key
- * and a rate limit (its own, its group's, or per-consumer route rules).
+ * thon-gateway-consumer-key-and-limit: every APISIX consumer (a participant
+ * in per-user mode, a group in per-group mode) has a key and a token budget.
+ * A resource policy, so it also runs on each consumer's inputs right before
+ * `pulumi up` creates or updates it.
  */
-export function gatewayConsumerKeyAndLimit(enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
+export function gatewayConsumerKeyAndLimit(enforcementLevel: EnforcementLevel = "mandatory"): ResourceValidationPolicy {
   return {
     name: "thon-gateway-consumer-key-and-limit",
     description:
-      "Every gateway consumer (participant or group) has an API key (key-auth) and a rate limit (ai-rate-limiting or limit-count on the consumer or its consumer group), so no one can use the LLM anonymously or exhaust it for the others. Fix: set gateway.limit in thon.yaml and let the gateway component declare the consumers.",
+      "Every gateway consumer (a participant, or a group in per-group mode) has a key and a token budget (ai-rate-limiting with a positive limit and time_window), so nobody can use up the LLM for the others. Fix: give gateway.limit (tokens, windowSeconds) in thon.yaml instead of limit: false, and let the Gateway component declare the consumers.",
     enforcementLevel,
-    validateStack: (args, report) => {
-      const consumers = ofType(args.resources, APISIX_TYPES.consumer);
-      if (consumers.length === 0) return;
-      const groups = ofType(args.resources, APISIX_TYPES.consumerGroup).map((r) => ({ r, props: settle(r.props) }));
-      const routeLimit = perConsumerRouteLimit(ofType(args.resources, APISIX_TYPES.route));
-      for (const r of consumers) {
-        const props = settle(r.props);
-        const key = consumerKey(props);
-        // A key computed at deploy (from random) is unknown at preview; that is fine, it will exist.
-        if (key.state === "missing") report(`consumer ${r.name} has no API key (plugins["key-auth"].key)`, r.urn);
-        else if (key.state === "bad") report(`consumer ${r.name}: ${key.why}`, r.urn);
-
-        let limit = limitIn(props);
-        const group = groupOf(props);
-        if (limit.state === "missing" && group !== undefined) {
-          if (group === UNKNOWN) limit = { state: "unknown" };
-          else {
-            const g = groups.find((x) => groupIds(x.r, x.props).includes(group));
-            limit = g ? limitIn(g.props) : { state: "bad", why: `its consumer group ${JSON.stringify(group)} is not in the stack` };
-          }
-        }
-        if (limit.state === "missing" && routeLimit) continue;
-        if (limit.state === "missing") report(`consumer ${r.name} has no rate limit (ai-rate-limiting on the consumer or its group)`, r.urn);
-        else if (limit.state === "bad") report(`consumer ${r.name}: ${limit.why}`, r.urn);
-        else if (limit.state === "unknown") report(`consumer ${r.name}: its rate limit is unknown at preview; limits come from thon.yaml and must be literal`, r.urn);
-      }
+    validateResource: (args, report) => {
+      if (args.type !== APISIX_TYPES.consumer) return;
+      const c = settle(args.props as { key?: unknown; plugins?: unknown });
+      if (c === UNKNOWN) return report(`consumer ${args.name}: its inputs are unknown at preview`);
+      const key = consumerKeyProblem(c.key);
+      if (key) report(`consumer ${args.name} ${key}`);
+      const limit = rateLimitProblem(c.plugins);
+      if (limit) report(`consumer ${args.name} ${limit}`);
     },
   };
 }
 
-const ADMIN_URL_KEYS = ["adminUrl", "adminURL", "admin_url", "adminApiUrl", "adminEndpoint"];
-const ADMIN_URL_PARENTS = [[], ["admin"], ["connection"], ["apisix"], ["provider"]];
-
-function adminUrls(props: unknown): (string | Unknown)[] {
-  const out: (string | Unknown)[] = [];
-  for (const parent of ADMIN_URL_PARENTS) {
-    for (const key of ADMIN_URL_KEYS) {
-      const v = get(props, ...parent, key);
-      if (v === UNKNOWN || typeof v === "string") out.push(v);
-    }
-    const url = parent.length > 0 ? get(props, ...parent, "url") : undefined;
-    if (url === UNKNOWN || typeof url === "string") out.push(url);
-  }
-  return out;
+/**
+ * thon-gateway-route-key-auth: every APISIX route of the event demands a
+ * consumer's key (key-auth): a route without it would hand Lemonade, with
+ * Lemonade's own key attached, to anyone who reaches the gateway. The body is
+ * unknown at a first preview (it holds Lemonade's key, made in the same
+ * run): then the policy says it did not apply, and it runs on the route's
+ * inputs, which are known by then, right before `pulumi up` creates it.
+ */
+export function gatewayRouteKeyAuth(enforcementLevel: EnforcementLevel = "mandatory"): ResourceValidationPolicy {
+  return {
+    name: "thon-gateway-route-key-auth",
+    description:
+      "Every gateway route demands a consumer's key (plugins[\"key-auth\"] in the route body), so only participants with a key reach the LLM. Fix: declare routes through the Gateway component (infra/render/apisix.ts chatRoute/embeddingsRoute), which sets key-auth; do not disable it.",
+    enforcementLevel,
+    validateResource: (args, report) => {
+      if (args.type !== APISIX_TYPES.route) return;
+      const r = settle(args.props as { body?: unknown });
+      const body = r === UNKNOWN ? UNKNOWN : r.body;
+      const plugins = body === UNKNOWN ? UNKNOWN : isObj(body) ? body.plugins : undefined;
+      const keyAuth = plugins === UNKNOWN ? UNKNOWN : isObj(plugins) ? plugins["key-auth"] : undefined;
+      if (keyAuth === UNKNOWN) {
+        return args.notApplicable(`the body of route ${args.name} is unknown at preview (it holds Lemonade's new key); it is checked when pulumi up sends the route`);
+      }
+      if (keyAuth === undefined) return report(`route ${args.name} has no key-auth: anyone who reaches the gateway can use the LLM`);
+      if (!isObj(keyAuth)) return report(`route ${args.name} has plugins["key-auth"] = ${show(keyAuth)}, not a plugin configuration`);
+      if (isObj(keyAuth._meta) && keyAuth._meta.disable === true) report(`route ${args.name} has key-auth switched off (_meta.disable): anyone who reaches the gateway can use the LLM`);
+    },
+  };
 }
 
 interface AdminConfig {
-  adminPorts: number[];
   allowedAdminHosts: string[];
 }
 
 /**
- * thon-gateway-admin-not-public: the APISIX Admin API listens on loopback or
- * a private address, never where participants connect nor on a public
- * address, and no container publishes the admin port beyond loopback.
+ * thon-gateway-admin-not-public: the Admin API every route and consumer is
+ * written through (their adminUrl input) is on loopback or a private
+ * address: not on a public address and not on a name or address participants
+ * reach the event under. One finding per Admin API URL, on the first
+ * resource that uses it. The pack sees where THON talks to the Admin API,
+ * not where APISIX listens: keep APISIX's admin_listen and allow_admin
+ * (127.0.0.0/24 by default) to match.
  */
 export function gatewayAdminNotPublic(enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
   return {
     name: "thon-gateway-admin-not-public",
     description:
-      "The APISIX Admin API (port 9180) is reachable on loopback or a private address only: not on the event's public host, not on a public address, not published by a container beyond 127.0.0.1. Fix: set gateway.adminUrl in thon.yaml to http://127.0.0.1:9180 (APISIX's allow_admin default is 127.0.0.0/24).",
+      "The APISIX Admin API THON writes routes and consumers through (gateway.adminUrl) is on loopback or a private address, not on a public address or the event's host. Fix: set gateway.adminUrl in thon.yaml to http://127.0.0.1:9180 (run pulumi on the gateway's host) or a private address, and keep APISIX's admin_listen/allow_admin there.",
     enforcementLevel,
     configSchema: {
       properties: {
-        adminPorts: { type: "array", items: { type: "integer" }, default: [9180], description: "Container ports that serve the Admin API." },
         allowedAdminHosts: { type: "array", items: { type: "string" }, default: [], description: "DNS names the Admin API may use (they are not checked otherwise)." },
       },
     },
     validateStack: (args, report) => {
-      const { adminPorts, allowedAdminHosts } = configOf<AdminConfig>(args, { adminPorts: [9180], allowedAdminHosts: [] });
-      const facts = eventFacts(args);
-      const eventHosts = new Set((facts.hosts ?? []).filter((h) => !isLoopback(h)).map((h) => h.toLowerCase()));
-      const check = (url: string | Unknown, where: string, urn?: string) => {
-        if (url === UNKNOWN) return report(`${where}: the Admin API URL is unknown at preview`, urn);
-        const host = hostOf(url);
-        if (host === undefined) return report(`${where}: the Admin API URL ${JSON.stringify(url)} is not a URL`, urn);
-        if (isLoopback(host) || allowedAdminHosts.includes(host)) return;
-        if (eventHosts.has(host)) return report(`${where}: the Admin API (${url}) is on the event's host ${host}, where participants connect`, urn);
-        if (!isIpAddress(host)) return report(`${where}: the Admin API (${url}) is on the DNS name ${host}, which the pack cannot place; use 127.0.0.1, a private address, or list it in allowedAdminHosts`, urn);
-        if (!isPrivateAddress(host)) report(`${where}: the Admin API (${url}) is on the public address ${host}`, urn);
-      };
-      for (const r of args.resources.filter((x) => x.type.startsWith(APISIX_TYPE_PREFIX))) {
-        for (const url of adminUrls(settle(r.props))) check(url, r.name, r.urn);
+      const { allowedAdminHosts } = configOf<AdminConfig>(args, { allowedAdminHosts: [] });
+      const eventHosts = new Set((eventFacts(args).hosts ?? []).filter((h) => !isLoopback(h)).map((h) => h.toLowerCase()));
+      const users = new Map<string | Unknown, PolicyResource[]>();
+      for (const r of ofType(args.resources, APISIX_TYPES.route, APISIX_TYPES.consumer)) {
+        const p = settle(r.props as { adminUrl?: unknown });
+        const url = p === UNKNOWN ? UNKNOWN : p.adminUrl;
+        const key = url === UNKNOWN ? UNKNOWN : typeof url === "string" ? url : show(url);
+        users.set(key, [...(users.get(key) ?? []), r]);
       }
-      if (facts.gatewayAdminUrl !== undefined) check(facts.gatewayAdminUrl, "event.gateway.adminUrl");
-
-      for (const r of ofType(args.resources, TYPES.container)) {
-        const ports = get(settle(r.props), "ports");
-        if (ports === UNKNOWN || !Array.isArray(ports)) continue;
-        for (const p of ports) {
-          const internal = get(p, "internal");
-          if (typeof internal !== "number" || !adminPorts.includes(internal)) continue;
-          const ip = get(p, "ip");
-          if (ip === UNKNOWN || ip === undefined || ip === "" || !isLoopback(String(ip))) {
-            report(`${r.name} publishes the Admin API port ${internal} on ${ip === undefined || ip === "" ? "0.0.0.0 (every address)" : show(ip)}; publish it on 127.0.0.1 only`, r.urn);
-          }
+      for (const [url, resources] of users) {
+        const first = resources[0]!;
+        const where = `${first.name}${resources.length > 1 ? ` and ${resources.length - 1} more gateway resource${resources.length > 2 ? "s" : ""}` : ""}`;
+        if (url === UNKNOWN) {
+          report(`${where}: the Admin API URL is unknown at preview; gateway.adminUrl must be a literal`, first.urn);
+          continue;
         }
+        const host = hostOf(url);
+        if (host === undefined) {
+          report(`${where}: the Admin API URL ${url} is not a URL`, first.urn);
+          continue;
+        }
+        if (isLoopback(host) || allowedAdminHosts.includes(host)) continue;
+        if (eventHosts.has(host)) report(`${where}: the Admin API (${url}) is on the event's host ${host}, where participants connect`, first.urn);
+        else if (!isIpAddress(host)) {
+          report(`${where}: the Admin API (${url}) is on the DNS name ${host}, which the pack cannot place; use 127.0.0.1, a private address, or list it in allowedAdminHosts`, first.urn);
+        } else if (!isPrivateAddress(host)) report(`${where}: the Admin API (${url}) is on the public address ${host}`, first.urn);
       }
     },
   };

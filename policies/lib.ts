@@ -139,9 +139,16 @@ export interface EventFacts {
   readonly participantCount?: number;
   /** Participant names from the event's groups. */
   readonly participants?: readonly string[];
+  /** The event's groups and their members. */
+  readonly groups?: Readonly<Record<string, readonly string[]>>;
   readonly hostMemoryMiB?: number;
   readonly tlsMaxValidityDays?: number;
-  readonly gatewayAdminUrl?: string | Unknown;
+  /** The event's name (event.name): part of every gateway consumer's username. */
+  readonly name?: string;
+  /** Whether the event has a local LLM (the output's `llm`, present when lemonade is on). */
+  readonly llm?: boolean;
+  /** With the gateway on: one consumer per participant or per group. Absent without the gateway. */
+  readonly gatewayMode?: "per-user" | "per-group";
 }
 
 /** Reads the `event` output of the stack, if the stack has one the pack can read. */
@@ -165,16 +172,22 @@ export function eventFacts(args: Pick<StackValidationArgs, "resources">): EventF
   if (typeof e.participantCount === "number") facts.participantCount = e.participantCount;
   if (e.groups !== null && typeof e.groups === "object") {
     const names: string[] = [];
-    for (const users of Object.values(e.groups as Record<string, unknown>)) {
-      if (Array.isArray(users)) for (const u of users) if (typeof u === "string") names.push(u);
+    const groups: Record<string, string[]> = {};
+    for (const [group, users] of Object.entries(e.groups as Record<string, unknown>)) {
+      groups[group] = Array.isArray(users) ? users.filter((u): u is string => typeof u === "string") : [];
+      names.push(...groups[group]!);
     }
     facts.participants = names.sort();
+    facts.groups = groups;
   }
   if (typeof e.hostMemoryMiB === "number") facts.hostMemoryMiB = e.hostMemoryMiB;
   if (typeof e.tlsMaxValidityDays === "number") facts.tlsMaxValidityDays = e.tlsMaxValidityDays;
-  const gateway = e.gateway as Record<string, unknown> | undefined;
-  if (gateway !== null && typeof gateway === "object" && (typeof gateway.adminUrl === "string" || gateway.adminUrl === UNKNOWN)) {
-    facts.gatewayAdminUrl = gateway.adminUrl as string | Unknown;
+  if (typeof e.name === "string") facts.name = e.name;
+  // The program leaves `llm` out when lemonade is off, and gatewayMode out when the gateway is.
+  facts.llm = e.llm !== null && typeof e.llm === "object";
+  if (facts.llm) {
+    const mode = (e.llm as Record<string, unknown>).gatewayMode;
+    if (mode === "per-user" || mode === "per-group") facts.gatewayMode = mode;
   }
   return facts;
 }

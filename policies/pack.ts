@@ -5,7 +5,8 @@
 // e.g. { "thon-host-memory": "mandatory" } or { "thon-x": { "enforcementLevel": "disabled" } }).
 import type { Policies } from "@pulumi/policy";
 import { codeServerAuth, passwordStrength, sandboxPasswordFromRandom } from "./access";
-import { gatewayAdminNotPublic, gatewayConsumerKeyAndLimit } from "./gateway";
+import { gatewayAdminNotPublic, gatewayConsumerKeyAndLimit, gatewayRouteKeyAuth } from "./gateway";
+import { secretFileMode } from "./secrets";
 import {
   containerNoHostMounts,
   containerNotPrivileged,
@@ -39,8 +40,11 @@ export function thonPolicies(): Policies {
     tlsKeyStrength(),
     tlsCertValidity(),
     tlsKeyFileMode(),
+    // Key and password files (secrets.ts)
+    secretFileMode(),
     // Gateway (gateway.ts)
     gatewayConsumerKeyAndLimit(),
+    gatewayRouteKeyAuth(),
     gatewayAdminNotPublic(),
     // Whole stack (stack.ts)
     uniqueNames(),

@@ -1,7 +1,7 @@
 // Rules over the whole stack: names, capacity, the participant list.
 import type { EnforcementLevel, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { APISIX_TYPES } from "./gateway";
-import { configOf, eventFacts, isSandbox, LABELS, labelMap, ofType, settle, TYPES, UNKNOWN } from "./lib";
+import { APISIX_TYPES, consumerUsernameFor } from "./gateway";
+import { configOf, eventFacts, isSandbox, LABELS, labelMap, ofType, settle, show, TYPES, UNKNOWN } from "./lib";
 
 interface SandboxView {
   readonly resource: PolicyResource;
@@ -32,13 +32,15 @@ function sandboxViews(resources: readonly PolicyResource[]): SandboxView[] {
 /**
  * thon-unique-names: no two resources claim the same Docker container or
  * volume name, no two sandboxes the same participant, no two gateway
- * consumers the same username. Pulumi keeps URNs unique, not these.
+ * consumers the same username, no two gateway routes the same route id.
+ * Pulumi keeps URNs unique, not these; APISIX keys consumers by username and
+ * routes by id, so a second one would silently replace the first.
  */
 export function uniqueNames(enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
   return {
     name: "thon-unique-names",
     description:
-      "Names are unique: Docker container and volume names, the participant of each sandbox (label org.thon.user), gateway consumer usernames. Fix: give every participant a distinct name in thon.yaml (names are unique across groups); the program derives every other name from it.",
+      "Names are unique: Docker container and volume names, the participant of each sandbox (label org.thon.user), gateway consumer usernames and route ids. Fix: give every participant a distinct name in thon.yaml (names are unique across groups); the program derives every other name from it.",
     enforcementLevel,
     validateStack: (args, report) => {
       const claims = new Map<string, PolicyResource[]>();
@@ -61,6 +63,10 @@ export function uniqueNames(enforcementLevel: EnforcementLevel = "mandatory"): S
       for (const r of ofType(args.resources, APISIX_TYPES.consumer)) {
         const c = settle(r.props as { username?: string });
         if (c !== UNKNOWN) claim("gateway consumer", c.username, r);
+      }
+      for (const r of ofType(args.resources, APISIX_TYPES.route)) {
+        const c = settle(r.props as { routeId?: string });
+        if (c !== UNKNOWN) claim("gateway route", c.routeId, r);
       }
       for (const [key, holders] of claims) {
         if (holders.length < 2) continue;
@@ -118,16 +124,44 @@ interface CountConfig {
   participants?: number;
 }
 
+/** Problems with the gateway's consumers against the event: one per participant (per-user) or per group (per-group). */
+function consumerProblems(resources: readonly PolicyResource[], facts: ReturnType<typeof eventFacts>): string[] {
+  const consumers = ofType(resources, APISIX_TYPES.consumer);
+  if (facts.name === undefined || facts.participants === undefined || facts.groups === undefined) return [];
+  if (facts.gatewayMode === undefined) {
+    return consumers.length === 0 ? [] : [`the event has no gateway (${facts.llm ? "gateway.enabled is false" : "lemonade is off"}) but the stack declares ${consumers.length} gateway consumers: ${consumers.map((c) => c.name).join(", ")}`];
+  }
+  const usernames = new Set<string>();
+  const problems: string[] = [];
+  for (const c of consumers) {
+    const p = settle(c.props as { username?: unknown });
+    const username = p === UNKNOWN ? UNKNOWN : p.username;
+    if (typeof username === "string") usernames.add(username);
+    else problems.push(`gateway consumer ${c.name}: its username is ${show(username)}, so the pack cannot tell whose it is`);
+  }
+  const perUser = facts.gatewayMode === "per-user";
+  const owners = perUser ? facts.participants : Object.keys(facts.groups).filter((g) => (facts.groups![g] ?? []).length > 0).sort();
+  const expected = new Map(owners.map((o) => [consumerUsernameFor(facts.name!, perUser ? "user" : "group", o), o]));
+  const missing = [...expected].filter(([u]) => !usernames.has(u)).map(([, o]) => o);
+  const extra = [...usernames].filter((u) => !expected.has(u)).sort();
+  const what = perUser ? "participant" : "group";
+  if (missing.length > 0) problems.push(`gateway.mode is ${facts.gatewayMode}, but there is no gateway consumer for ${what}${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: their key would not work`);
+  if (extra.length > 0) problems.push(`gateway consumers ${extra.join(", ")} belong to no ${what} of the event (gateway.mode ${facts.gatewayMode}): keys nobody was given, or left from another mode`);
+  return problems;
+}
+
 /**
  * thon-participant-count: one sandbox per participant of the event, no more,
  * no fewer, and for the same names (the stack's event output lists them by
- * group; the policy config's `participants` overrides the count).
+ * group; the policy config's `participants` overrides the count). With the
+ * gateway, one consumer per participant (per-user) or per group with members
+ * (per-group), by the usernames the program gives them; without it, none.
  */
 export function participantCount(enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
   return {
     name: "thon-participant-count",
     description:
-      "There is exactly one sandbox per participant listed in thon.yaml, for the same names. Fix: run the program from the current thon.yaml (thon validate), and check that no sandbox is declared outside the Sandbox component.",
+      "There is exactly one sandbox per participant listed in thon.yaml, for the same names, and with the gateway one consumer per participant (gateway.mode per-user) or per group (per-group). Fix: run the program from the current thon.yaml (thon validate), and declare sandboxes and consumers only through the Sandbox and Gateway components.",
     enforcementLevel,
     configSchema: {
       properties: { participants: { type: "integer", minimum: 0, description: "Expected number of participants; default the stack's event output." } },
@@ -148,6 +182,7 @@ export function participantCount(enforcementLevel: EnforcementLevel = "mandatory
         if (missing.length > 0) report(`no sandbox for ${missing.join(", ")}`);
         if (extra.length > 0) report(`sandboxes for ${extra.join(", ")}, who are not in the event's groups`);
       }
+      for (const problem of consumerProblems(args.resources, facts)) report(problem);
     },
   };
 }

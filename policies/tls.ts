@@ -1,32 +1,37 @@
-// TLS: the event CA and server certificate (issue "One HTTPS entry").
+// TLS: the event CA and server certificate (components/tls.ts) and the key
+// file nginx reads (components/proxy.ts).
 //
-// Keys and certificates are checked on @pulumi/tls's own resource types and
-// input names (algorithm, rsaBits, ecdsaCurve, validityPeriodHours,
-// isCaCertificate), which are the provider's and stable. How the program
-// writes the key to disk is not settled yet: the file-mode policy matches
-// any command (local or remote) that depends on a tls.PrivateKey or names a
-// key file, and any container upload of a key, and asks for mode 0600.
+// What the program declares, by tls.mode:
+// - ca: tls.PrivateKey thon-tls-ca-key and thon-tls-server-key (algorithm
+//   RSA with rsaBits, or ECDSA with ecdsaCurve, from thon.yaml), the CA as a
+//   tls.SelfSignedCert (isCaCertificate, validityPeriodHours =
+//   tls.caValidityDays x 24), the server certificate as a
+//   tls.LocallySignedCert (tls.validityDays x 24); the command
+//   thon-proxy-server-key writes the server key from stdin (writeFileScript,
+//   mode 0600). The CA key stays in Pulumi's state, never on disk.
+// - selfsigned: one key and one tls.SelfSignedCert, the same key command.
+// - provided: no key or certificate resource: nginx reads the ACME client's
+//   files by path and THON never writes them, so there is nothing to check here.
 import * as tls from "@pulumi/tls";
-import {
-  validateResourceOfType,
-  type EnforcementLevel,
-  type PolicyResource,
-  type ResourceValidationPolicy,
-  type StackValidationPolicy,
-} from "@pulumi/policy";
-import { configOf, dependenciesOf, eventFacts, nameOf, ofType, settle, show, TYPES, UNKNOWN } from "./lib";
+import { validateResourceOfType, type EnforcementLevel, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
+import { checkSecretFiles } from "./files";
+import { configOf, eventFacts, settle, show, TYPES, UNKNOWN } from "./lib";
 
 interface KeyConfig {
   minRsaBits: number;
   ecdsaCurves: string[];
 }
 
-/** thon-tls-key-strength: RSA keys of at least 2048 bits, ECDSA on P-256 or stronger (or Ed25519). */
+/**
+ * thon-tls-key-strength: RSA keys of at least 2048 bits, ECDSA on P-256 or
+ * stronger. Ed25519 is refused: browsers do not accept Ed25519 server
+ * certificates, and thon.yaml cannot ask for one.
+ */
 export function tlsKeyStrength(enforcementLevel: EnforcementLevel = "mandatory"): ResourceValidationPolicy {
   return {
     name: "thon-tls-key-strength",
     description:
-      "TLS private keys are RSA of 2048 bits or more, ECDSA on P256/P384/P521, or ED25519. Fix: set tls.algorithm and tls.rsaBits (2048, 3072, 4096) or tls.ecdsaCurve (P256, P384) in thon.yaml; note the provider's default curve is P224.",
+      "TLS private keys are RSA of 2048 bits or more, or ECDSA on P256/P384/P521 (browsers reject Ed25519 server certificates). Fix: in thon.yaml set tls.algorithm: ECDSA with tls.ecdsaCurve P256 or P384, or tls.algorithm: RSA with tls.rsaBits 2048, 3072 or 4096.",
     enforcementLevel,
     configSchema: {
       properties: {
@@ -56,9 +61,9 @@ export function tlsKeyStrength(enforcementLevel: EnforcementLevel = "mandatory")
           return;
         }
         case "ED25519":
-          return;
+          return report(`${args.name} is an Ed25519 key; browsers do not accept Ed25519 server certificates, use ECDSA or RSA`);
         default:
-          report(`${args.name} uses algorithm ${show(k.algorithm)}; use RSA, ECDSA or ED25519`);
+          report(`${args.name} uses algorithm ${show(k.algorithm)}; use ECDSA or RSA`);
       }
     }),
   };
@@ -75,13 +80,15 @@ const DEFAULT_MAX_VALIDITY_DAYS = 397;
  * than the configured maximum: the policy config's maxValidityDays, else
  * thon.yaml's tls.maxValidityDays (the stack's event output), else 397 days.
  * The CA counts too: participants install it, and a leaked CA key should
- * stop mattering soon after the event.
+ * stop mattering soon after the event. Reads validityPeriodHours of every
+ * tls.SelfSignedCert (the CA in mode ca, the server certificate in mode
+ * selfsigned) and tls.LocallySignedCert (the server certificate in mode ca).
  */
 export function tlsCertValidity(enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
   return {
     name: "thon-tls-cert-validity",
     description:
-      "Certificates (the server's and the event CA) are valid no longer than the maximum: tls.maxValidityDays in thon.yaml (default 397), or maxValidityDays in the policy config. Fix: lower tls.validityDays / tls.caValidityDays in thon.yaml.",
+      "Certificates (the server's and the event CA) are valid no longer than the maximum: tls.maxValidityDays in thon.yaml (default 397), or maxValidityDays in the policy config. Fix: lower tls.validityDays (server) or tls.caValidityDays (CA) in thon.yaml.",
     enforcementLevel,
     configSchema: {
       properties: { maxValidityDays: { type: "integer", minimum: 1, description: "Longest certificate lifetime; default thon.yaml's tls.maxValidityDays, else 397." } },
@@ -94,94 +101,35 @@ export function tlsCertValidity(enforcementLevel: EnforcementLevel = "mandatory"
         if (!cert) continue;
         const c = settle(cert as unknown as { validityPeriodHours?: number; isCaCertificate?: boolean });
         const hours = c === UNKNOWN ? UNKNOWN : c.validityPeriodHours;
-        const kind = c !== UNKNOWN && c.isCaCertificate === true ? "CA certificate" : "certificate";
+        const isCa = c !== UNKNOWN && c.isCaCertificate === true;
         if (hours === UNKNOWN) report(`${r.name}: validityPeriodHours is unknown at preview; give a literal lifetime`, r.urn);
         else if (typeof hours !== "number" || hours > maxDays * 24) {
-          report(`${r.name}: the ${kind} is valid ${typeof hours === "number" ? `${hours} hours (${Math.ceil(hours / 24)} days)` : show(hours)}, longer than ${maxDays} days`, r.urn);
+          report(
+            `${r.name}: the ${isCa ? "CA certificate" : "certificate"} is valid ${typeof hours === "number" ? `${hours} hours (${Math.ceil(hours / 24)} days)` : show(hours)}, longer than ${maxDays} days; lower tls.${isCa ? "caValidityDays" : "validityDays"}`,
+            r.urn,
+          );
         }
       }
     },
   };
 }
 
-// A file name that looks like a private key.
-const KEY_FILE = /[\w.\/-]*(?:\.key|privkey[\w.-]*|[\w-]*key\.pem)(?![\w.])/i;
-// A mode that keeps a file to its owner: install -m 0600, chmod 600/400, chmod go=, umask 077.
-const PRIVATE_MODE = /\binstall\b[^\n]*(?:\s-m\s*|\s--mode[= ])['"]?0?[46]00\b|\bchmod\s+(?:-\w+\s+)*['"]?0?[46]00\b|\bchmod\s+(?:-\w+\s+)*(?:u=rw?,)?go?=(?:\s|$)|\bchmod\s+(?:-\w+\s+)*go?-rwx\b|\bumask\s+0?077\b/;
-// An explicit numeric mode in a command.
-const MODE_ON_LINE = /(?:\s-m\s*|\s--mode[= ]|\bchmod\s+(?:-\w+\s+)*)['"]?(0?[0-7]{3,4})\b/g;
-
-/** Problems with how a script writes a key file; empty when it keeps the file to its owner. */
-export function keyScriptProblems(script: string): string[] {
-  const problems: string[] = [];
-  if (!PRIVATE_MODE.test(script)) problems.push("does not set mode 0600 (e.g. install -m 0600 /dev/stdin <file>, or umask 077)");
-  // One shell command at a time: `install -d -m 0750 dir && install -m 0600 /dev/stdin dir/k.key` is fine.
-  for (const cmd of script.split(/&&|\|\||[;|\n]/)) {
-    if (!KEY_FILE.test(cmd) || /\binstall\b[^\n]*\s-d\b/.test(cmd)) continue;
-    for (const m of cmd.matchAll(MODE_ON_LINE)) {
-      const mode = parseInt(m[1]!, 8);
-      if ((mode & 0o077) !== 0) problems.push(`gives the key file mode ${m[1]}, readable beyond its owner`);
-    }
-  }
-  return problems;
-}
-
-const PRIVATE_UPLOAD_MODES = new Set(["600", "0600", "400", "0400", 0o600, 0o400, 600, 400]);
-
 /**
- * thon-tls-key-file-mode: private keys reach the disk with mode 0600. Checks
- * every command (command:local / command:remote) that depends on a
- * tls.PrivateKey, feeds a PEM private key on stdin, or names a key file in
- * its script; and every container upload of a key.
+ * thon-tls-key-file-mode: a private key reaches the disk with mode 0600 and
+ * is never readable by others, not even while it is written. Checks every
+ * command (command:local / command:remote) whose stdin comes from a
+ * tls.PrivateKey (the engine's per-property dependencies): its create (and
+ * update) script must write stdin with `cat > <file>` under umask 077 and
+ * leave the file, after any `chmod` and `mv`, with an owner-only mode; the key
+ * must not be in a script's text. A container upload of a key needs
+ * permissions 0600.
  */
 export function tlsKeyFileMode(enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
   return {
     name: "thon-tls-key-file-mode",
     description:
-      "Private keys are written with mode 0600 (owner only). Fix: write the key with `install -m 0600 /dev/stdin <file>` (key on stdin) or set umask 077 first; container uploads of a key use permissions 0600.",
+      "Private keys are written with mode 0600 (owner only), under umask 077, from stdin. Fix: write key files as components/proxy.ts does (writeFileScript in infra/render/shell.ts with mode \"0600\", the key on stdin); with tls.mode provided, keep the ACME client's key 0600 yourself.",
     enforcementLevel,
-    validateStack: (args, report) => {
-      const keys = new Set(ofType(args.resources, TYPES.privateKey).map((r) => r.urn));
-      for (const r of ofType(args.resources, TYPES.localCommand, TYPES.remoteCommand)) {
-        const c = settle(r.props as { create?: string; update?: string; stdin?: string });
-        if (c === UNKNOWN) {
-          if (dependenciesOf(r).some((d) => keys.has(d.urn))) report(`${r.name}: its scripts are unknown at preview`, r.urn);
-          continue;
-        }
-        const scripts = (["create", "update"] as const).filter((k) => c[k] !== undefined);
-        const dependsOnKey = dependenciesOf(r).some((d) => keys.has(d.urn));
-        const pemOnStdin = typeof c.stdin === "string" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(c.stdin);
-        const namesKeyFile = scripts.some((k) => typeof c[k] === "string" && KEY_FILE.test(c[k] as string));
-        if (!dependsOnKey && !pemOnStdin && !namesKeyFile) continue;
-        for (const k of scripts) {
-          const script = c[k];
-          if (script === UNKNOWN) {
-            report(`${r.name}: the ${k} script, which writes a private key, is unknown at preview`, r.urn);
-            continue;
-          }
-          for (const problem of keyScriptProblems(String(script))) report(`${r.name}: the ${k} script writes a private key but ${problem}`, r.urn);
-        }
-      }
-      for (const r of ofType(args.resources, TYPES.container)) checkUploads(r, keys, report);
-    },
+    validateStack: (args, report) => checkSecretFiles(args, report, { sourceType: TYPES.privateKey, what: "a private key" }),
   };
-}
-
-function checkUploads(r: PolicyResource, keys: ReadonlySet<string>, report: (message: string, urn?: string) => void): void {
-  const c = settle(r.props as { name?: string; uploads?: { file?: string; content?: string; permissions?: string | number }[] });
-  if (c === UNKNOWN) return;
-  const uploads = c.uploads;
-  if (uploads === UNKNOWN) {
-    if (dependenciesOf(r).some((d) => keys.has(d.urn))) report(`${nameOf(r.name, c)}: its uploads, which may hold a private key, are unknown at preview`, r.urn);
-    return;
-  }
-  for (const u of uploads ?? []) {
-    if (u === UNKNOWN) continue;
-    const isKey = (typeof u.file === "string" && KEY_FILE.test(u.file)) || (typeof u.content === "string" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(u.content));
-    if (!isKey) continue;
-    const perms = u.permissions;
-    if (perms === UNKNOWN || perms === undefined || !PRIVATE_UPLOAD_MODES.has(perms)) {
-      report(`${nameOf(r.name, c)} uploads a private key to ${show(u.file)} with permissions ${show(perms)}; use "0600"`, r.urn);
-    }
-  }
 }

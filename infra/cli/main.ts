@@ -10,6 +10,7 @@ import { loadEvent, parseThonFile, ThonConfigError } from "../config/load.ts";
 import { NAME_PATTERN, NAME_RULE } from "../config/names.ts";
 import * as edit from "./edit.ts";
 import { formatCsv, formatHtml, formatTable, parseStackOutputs, readStackOutputs } from "./credentials.ts";
+import { checkStack, formatCheck } from "./check.ts";
 import { parseGroupFlag, renderStackConfig, renderThonYaml, type InitAnswers } from "./init.ts";
 import { diffEvaluations, evaluateEventFile, formatDiff, formatPlan, planEntries } from "./plan.ts";
 
@@ -36,6 +37,9 @@ const USAGE = `thon: the hackathon organizer node, as code
              | stop <user> | start <user>
   thon groups add <g> | remove <g> | stop <g> | start <g>
   thon credentials [--stack dev] [--csv | --html | --json] [--from outputs.json]
+  thon check [--stack dev] [--from outputs.json] [--ca ca.pem] [--timeout 10] [--json]
+                                       probe every participant's URL through the proxy;
+                                       exit 1 when a running participant is down
   thon purge <user> --yes              delete a removed participant's workspace
 
   Options: --file <thon.yaml> (default: the stack's thon:file, else ./thon.yaml),
@@ -83,6 +87,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       csv: { type: "boolean", default: false },
       html: { type: "boolean", default: false },
       from: { type: "string" },
+      ca: { type: "string" },
+      timeout: { type: "string" },
       against: { type: "string" },
       group: { type: "string", multiple: true },
       to: { type: "string" },
@@ -191,6 +197,18 @@ export async function main(argv: string[], io: Io): Promise<number> {
         else if (values.html) io.out(formatHtml(creds));
         else io.out(formatTable(creds));
         return 0;
+      }
+
+      case "check": {
+        const json = values.from ? readFileSync(resolve(io.cwd, values.from), "utf8") : await readStackOutputs(stack, io.cwd);
+        const seconds = values.timeout === undefined ? 10 : Number(values.timeout);
+        if (!(seconds > 0)) throw new UsageError(`--timeout must be a number of seconds, got "${values.timeout}"`);
+        const check = await checkStack(json, {
+          timeoutMs: seconds * 1000,
+          ...(values.ca ? { ca: readFileSync(resolve(io.cwd, values.ca), "utf8") } : {}),
+        });
+        io.out(values.json ? JSON.stringify(check, null, 2) + "\n" : formatCheck(check));
+        return check.down > 0 ? 1 : 0;
       }
 
       case "purge":

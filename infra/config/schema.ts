@@ -186,15 +186,20 @@ const ggufCheckpoint = z.string().regex(/^[^\s:]+\/[^\s:]+(:[^\s:]+)?$/, {
   error: 'a checkpoint is "<hugging face repo>:<variant>", e.g. "unsloth/gemma-4-31B-it-GGUF:Q8_K_XL"',
 });
 
+/** What every model Lemonade serves has: its name, its GGUF and its context per participant. */
+const modelFields = {
+  name: modelName,
+  checkpoint: ggufCheckpoint,
+  recipe: z.string().min(1).default("llamacpp"),
+  /** Context per parallel slot (the original's per-user context). */
+  ctxPerUser: z.number().int().positive(),
+  /** Upper bound for the model's whole context (ctxPerUser x slots); the KV cache must fit memory. */
+  maxCtxSize: z.number().int().positive().optional(),
+};
+
 const chatModelSchema = z
   .object({
-    name: modelName,
-    checkpoint: ggufCheckpoint,
-    recipe: z.string().min(1).default("llamacpp"),
-    /** Context per parallel slot (the original's per-user context). */
-    ctxPerUser: z.number().int().positive(),
-    /** Upper bound for the model's whole context (ctxPerUser x slots); the KV cache must fit memory. */
-    maxCtxSize: z.number().int().positive().optional(),
+    ...modelFields,
     /** Kilo's limit.output for this model. */
     outputTokens: z.number().int().positive().default(8192),
   })
@@ -202,11 +207,7 @@ const chatModelSchema = z
 
 const embeddingModelSchema = z
   .object({
-    name: modelName,
-    checkpoint: ggufCheckpoint,
-    recipe: z.string().min(1).default("llamacpp"),
-    ctxPerUser: z.number().int().positive(),
-    maxCtxSize: z.number().int().positive().optional(),
+    ...modelFields,
     /** Vector size; Kilo cannot look it up for an openai-compatible model and refuses to index without it. */
     dimension: z.number().int().positive(),
   })

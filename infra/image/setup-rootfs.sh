@@ -13,6 +13,11 @@ CS_ENTRY=/usr/local/lib/code-server/node_modules/code-server/out/node/entry.js
 chmod 0755 "$CS_ENTRY"
 ln -sf "$CS_ENTRY" /usr/local/bin/code-server
 
+# The entrypoint (entrypoint.sh, copied in just before this script runs).
+[ -f /usr/local/bin/thon-entrypoint ] || { echo "setup-rootfs: /usr/local/bin/thon-entrypoint missing" >&2; exit 1; }
+chown 0:0 /usr/local/bin/thon-entrypoint
+chmod 0755 /usr/local/bin/thon-entrypoint
+
 # The participant: uid/gid 1000, matching `--user 1000:1000` and the owner of
 # the per-participant socket folder on the host.
 groupadd --gid 1000 coder

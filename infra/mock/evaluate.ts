@@ -35,6 +35,8 @@ export interface RecordedResource {
     readonly deleteBeforeReplace: boolean;
     readonly provider: string | undefined;
     readonly dependencies: readonly string[];
+    /** Per input, the resources its value came from (what the engine keeps as propertyDependencies). */
+    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
     readonly ignoreChanges: readonly string[];
     readonly replaceOnChanges: readonly string[];
     readonly additionalSecretOutputs: readonly string[];
@@ -165,6 +167,7 @@ interface RegisterRequest {
   getDeletebeforereplace(): boolean;
   getProvider(): string;
   getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void } | undefined;
   getIgnorechangesList(): string[];
   getReplaceonchangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
@@ -173,6 +176,10 @@ interface RegisterRequest {
 
 function record(req: RegisterRequest, urn: string): RecordedResource {
   const rawInputs = req.getObject()?.toJavaScript() ?? {};
+  const propertyDependencies: Record<string, string[]> = {};
+  req.getPropertydependenciesMap()?.forEach((deps, key) => {
+    propertyDependencies[key] = [...deps.getUrnsList()].sort();
+  });
   const inputHashes: Record<string, string> = {};
   for (const key of Object.keys(rawInputs).sort()) inputHashes[key] = sha(stableJson(unwrapSecrets(rawInputs[key])));
   return {
@@ -191,6 +198,7 @@ function record(req: RegisterRequest, urn: string): RecordedResource {
       deleteBeforeReplace: req.getDeletebeforereplace(),
       provider: req.getProvider() || undefined,
       dependencies: [...req.getDependenciesList()].sort(),
+      propertyDependencies: Object.fromEntries(Object.keys(propertyDependencies).sort().map((k) => [k, propertyDependencies[k]!])),
       ignoreChanges: req.getIgnorechangesList(),
       replaceOnChanges: req.getReplaceonchangesList(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),

@@ -165,6 +165,7 @@ export function fromRecorded(r: RecordedResource): AnalyzerResourceInput {
     additionalSecretOutputs: r.options.additionalSecretOutputs,
     ...(r.parent ? { parent: r.parent } : {}),
     dependencies: r.options.dependencies,
+    propertyDependencies: r.options.propertyDependencies,
   };
 }
 
@@ -332,7 +333,8 @@ export async function analyzeEvaluation(server: PolicyPackServer, e: Evaluation)
   const resources: Diagnostic[] = [];
   for (const r of e.resources) {
     if (r.type === "pulumi:pulumi:Stack") continue;
-    resources.push(...(await server.analyze(fromRecorded(r))).diagnostics);
+    // The pack leaves the URN of Analyze findings empty; the engine shows them under the resource it sent.
+    resources.push(...(await server.analyze(fromRecorded(r))).diagnostics.map((d) => (d.urn ? d : { ...d, urn: r.urn })));
   }
   return { resources, stack: await server.analyzeStack(stackResources(e)) };
 }

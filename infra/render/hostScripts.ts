@@ -1,49 +1,10 @@
-// Shell scripts THON runs on the event host through the target (sh -c, with
-// `set -eu` in front): writing a file from stdin, making a folder for a
-// service user, activating a systemd unit. Pure renderers; tests run them
-// for real against temporary folders and a recording fake systemctl.
-
-/** Single-quotes a word for sh. */
-export function shq(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-function dirname(path: string): string {
-  const i = path.replace(/\/+$/, "").lastIndexOf("/");
-  return i <= 0 ? "/" : path.slice(0, i);
-}
-
-function basename(path: string): string {
-  return path.replace(/\/+$/, "").slice(path.replace(/\/+$/, "").lastIndexOf("/") + 1);
-}
-
-export interface WriteFileOptions {
-  readonly path: string;
-  /** Octal mode, e.g. "0600". */
-  readonly mode: string;
-  /** user:group for the file; default: whoever runs the script (root). */
-  readonly owner?: string | undefined;
-}
-
-/**
- * Writes stdin to `path` atomically: a temporary file in the same folder
- * (created under umask 077, so a key is never readable by others, even for a
- * moment), then mode, owner, rename. A missing parent folder is created 0755.
- */
-export function writeFileScript(o: WriteFileOptions): string {
-  if (!/^0?[0-7]{3}$/.test(o.mode)) throw new Error(`file mode must be octal such as 0600, got ${o.mode}`);
-  const dir = dirname(o.path);
-  const tmp = `${dir}/.${basename(o.path)}.thon-new`;
-  return [
-    "umask 077",
-    `[ -d ${shq(dir)} ] || install -d -m 0755 ${shq(dir)}`,
-    `cat > ${shq(tmp)}`,
-    `chmod ${o.mode} ${shq(tmp)}`,
-    ...(o.owner ? [`chown ${shq(o.owner)} ${shq(tmp)}`] : []),
-    `mv -f ${shq(tmp)} ${shq(o.path)}`,
-    "",
-  ].join("\n");
-}
+// Shell scripts for Lemonade's service on the event host, run through the
+// target (sh -c, with `set -eu` in front): making a folder for a service
+// user, activating a systemd unit. Files are written with shell.ts's
+// writeFileScript, like every other file THON puts on the host. Pure
+// renderers; tests run them for real against temporary folders and a
+// recording fake systemctl.
+import { shellQuote as shq } from "./shell.ts";
 
 /**
  * Creates `dir` and any missing parents, giving only the folders it creates
@@ -58,10 +19,6 @@ export function ownedDirScript(dir: string, owner: string): string {
     `for d in $missing; do mkdir "$d"; chown ${shq(owner)} "$d"; chmod 0750 "$d"; done`,
     "",
   ].join("\n");
-}
-
-export function removeFileScript(path: string): string {
-  return `rm -f ${shq(path)}\n`;
 }
 
 /**

@@ -17,13 +17,15 @@ export interface WriteFileOptions {
   readonly mode: string;
   /** Mode of the folder when it has to be created. */
   readonly dirMode?: string;
+  /** user:group owning the file (e.g. a service user); default root, 0:0. */
+  readonly owner?: string;
 }
 
 /**
- * Writes stdin to `path`, owned by root with `mode`, atomically: the content
+ * Writes stdin to `path`, owned by root (or `owner`) with `mode`, atomically: the content
  * goes to a temporary file created under umask 077 (a key is never readable
  * by others, not even for a moment), then is renamed over the old file, so a
- * reloading nginx never reads half a file. The content comes on stdin and
+ * reloading nginx (or a restarting service) never reads half a file. The content comes on stdin and
  * never on the command line, where it would land in state and process lists.
  */
 export function writeFileScript(path: string, options: WriteFileOptions): string {
@@ -33,7 +35,7 @@ export function writeFileScript(path: string, options: WriteFileOptions): string
   return [
     `install -d -m ${options.dirMode ?? "0755"} -- ${shellQuote(dirname(path))}`,
     `(umask 077 && cat > ${tmp})`,
-    `chown 0:0 ${tmp}`,
+    `chown ${shellQuote(options.owner ?? "0:0")} ${tmp}`,
     `chmod ${options.mode} ${tmp}`,
     `mv -f -- ${tmp} ${f}`,
     "",

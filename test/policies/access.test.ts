@@ -113,7 +113,14 @@ describe("thon-sandbox-password-from-random", () => {
 
   it("fails a sandbox whose password is a literal (no RandomPassword behind it)", async () => {
     const literal = stackResources(passwordEvent).map((r) =>
-      r.type === T.container ? { ...withProps(r, { envs: ["PASSWORD=hunter2hunter2hunter2", "THON_USER=x"] }), dependencies: (r.dependencies ?? []).filter((d) => !d.includes("RandomPassword")) } : r,
+      r.type === T.container
+        ? {
+            ...withProps(r, { envs: ["PASSWORD=hunter2hunter2hunter2", "THON_USER=x"] }),
+            // A literal comes from no resource: neither the dependencies nor the environment's per-property ones name a password.
+            dependencies: (r.dependencies ?? []).filter((d) => !d.includes("RandomPassword")),
+            propertyDependencies: { ...r.propertyDependencies, envs: [] },
+          }
+        : r,
     );
     const m = messages(await runStackPolicy(policy, literal), policy);
     expect(m).toEqual([

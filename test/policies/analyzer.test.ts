@@ -18,11 +18,15 @@ import { thonPolicies } from "../../policies/pack.ts";
 import { find, runEvent, T } from "../support/program.ts";
 import { makeEvent } from "../support/events.ts";
 import { withProps, WIRE } from "../support/policies.ts";
+import { evaluateFeatures } from "../support/features.ts";
+import { D } from "../support/llm.ts";
+import { SANDBOX_PATHS } from "../../infra/plan.ts";
 import {
   analyzeEvaluation,
   diagnosticsOf,
   fromRecorded,
   isRunning,
+  stackResources,
   startPolicyPack,
   usePolicyPack,
   type Diagnostic,
@@ -149,35 +153,67 @@ describe("policy pack over gRPC: a deliberately bad event", () => {
   });
 });
 
-describe("policy pack over gRPC: resources not on main yet (TLS, gateway)", () => {
-  it("matches the gateway's dynamic type tokens and the key file's command through AnalyzeStack", async () => {
-    const urn = (type: string, name: string) => `urn:pulumi:dev::thon::${type}::${name}`;
-    const key = { type: "tls:index/privateKey:PrivateKey", name: "thon-server-key", urn: urn("tls:index/privateKey:PrivateKey", "thon-server-key"), properties: { algorithm: "RSA", rsaBits: 3072 } };
-    const writeKey = {
-      type: T.command,
-      name: "thon-server-key-file",
-      urn: urn(T.command, "thon-server-key-file"),
-      properties: { create: "install -m 0644 /dev/stdin /etc/nginx/thon/server.key", stdin: "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n" },
-      secrets: ["stdin"],
-      dependencies: [key.urn],
-    };
-    const consumer = {
-      type: "pulumi-nodejs:dynamic/apisix:Consumer",
-      name: "thon-consumer-alice",
-      urn: urn("pulumi-nodejs:dynamic/apisix:Consumer", "thon-consumer-alice"),
-      properties: { __provider: "exports.handler = ...", adminUrl: "http://203.0.113.10:9180", username: "alice", plugins: { "key-auth": { key: "Bearer sk-1" } } },
-      secrets: ["plugins"],
-    };
-    const stackOutput = { type: "pulumi:pulumi:Stack", name: "thon-dev", urn: urn("pulumi:pulumi:Stack", "thon-dev"), properties: { event: { host: "203.0.113.10", participantCount: 0, groups: {} } } };
-    const result = await pack.get().analyzeStack([stackOutput, key, writeKey, consumer]);
+describe("policy pack over gRPC: an all-features event (TLS CA, Lemonade, the gateway)", () => {
+  it("finds nothing wrong per user or per group, and checks the gateway's and TLS resources", async () => {
+    for (const gateway of ["per-user", "per-group"] as const) {
+      const e = await evaluateFeatures({ tls: "ca", gateway });
+      const { resources, stack } = await analyzeEvaluation(pack.get(), e);
+      expect(resources.map(short), gateway).toEqual([]);
+      expect(stack.diagnostics.map(short), gateway).toEqual([]);
+      // Every policy ran: none said it did not apply (the event gives its host memory).
+      expect(stack.notApplicable, gateway).toEqual([]);
+    }
+  });
+
+  it("reports the program's resources changed the way mistakes would change them, without leaking a key", async () => {
+    const e = await evaluateFeatures({ tls: "ca", gateway: "per-user" });
+    const server = pack.get();
+    const of = (type: string, name: string) => fromRecorded(e.resources.find((r) => r.type === type && r.name === name)!);
+    const keyWrite = of(T.command, "thon-proxy-server-key");
+    const envWrite = of(T.command, "thon-lemonade-env");
+    const bob = of(T.container, "thon-bob");
+    const consumer = of(D.consumer, "thon-consumer-alice");
+    const route = of(D.route, "thon-gateway-chat");
+    const changed = new Map([
+      [keyWrite.urn, withProps(keyWrite, { create: String(keyWrite.properties.create).replace("chmod 0600", "chmod 0644") })],
+      [envWrite.urn, withProps(envWrite, { create: String(envWrite.properties.create).replace("(umask 077 && cat > ", "(cat > ") })],
+      [bob.urn, withProps(bob, { uploads: (bob.properties.uploads as object[]).map((u) => ({ ...u, permissions: "0644" })) })],
+      [consumer.urn, withProps(consumer, { plugins: {}, adminUrl: "http://203.0.113.10:9180" })],
+      [route.urn, withProps(route, { body: { ...(route.properties.body as object), plugins: { "ai-proxy-multi": {} } } })],
+    ]);
+    const stackInput = stackResources(e).map((r) => changed.get(r.urn) ?? r);
+    const result = await server.analyzeStack(stackInput);
     expect(result.diagnostics.map((d) => [d.policyName, d.urn, d.message.split("\n")[1]])).toEqual([
-      ["thon-tls-key-file-mode", writeKey.urn, "thon-server-key-file: the create script writes a private key but does not set mode 0600 (e.g. install -m 0600 /dev/stdin <file>, or umask 077)"],
-      ["thon-tls-key-file-mode", writeKey.urn, "thon-server-key-file: the create script writes a private key but gives the key file mode 0644, readable beyond its owner"],
-      ["thon-gateway-consumer-key-and-limit", consumer.urn, "consumer thon-consumer-alice has no rate limit (ai-rate-limiting on the consumer or its group)"],
+      ["thon-tls-key-file-mode", keyWrite.urn, "thon-proxy-server-key: the create script gets a private key on stdin and gives /etc/nginx/thon/tls/server.key mode 0644, readable beyond its owner"],
+      ["thon-secret-file-mode", envWrite.urn, "thon-lemonade-env: the create script gets a key or password on stdin and creates /etc/thon/lemond.env.thon-new under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing"],
+      // Both of bob's uploads: the engine says the uploads as a whole hold the key, not which one.
+      ["thon-secret-file-mode", bob.urn, `thon-bob uploads "${SANDBOX_PATHS.kiloConfig}" with permissions "0644", and its uploads hold a key or password; use "0600"`],
+      ["thon-secret-file-mode", bob.urn, `thon-bob uploads "${SANDBOX_PATHS.vscodeSettings}" with permissions "0644", and its uploads hold a key or password; use "0600"`],
       ["thon-gateway-admin-not-public", consumer.urn, "thon-consumer-alice: the Admin API (http://203.0.113.10:9180) is on the event's host 203.0.113.10, where participants connect"],
     ]);
-    // The key on stdin was sent as a secret and stays out of every message.
-    expect(result.diagnostics.map((d) => d.message).join("\n")).not.toContain("MIIB");
+    // Consumers and routes are also checked one by one, as the engine sends them before creating each.
+    const perResource = [...(await server.analyze(changed.get(consumer.urn)!)).diagnostics, ...(await server.analyze(changed.get(route.urn)!)).diagnostics];
+    expect(perResource.map((d) => [d.policyName, d.enforcementLevel, d.message.split("\n")[1]])).toEqual([
+      ["thon-gateway-consumer-key-and-limit", "mandatory", 'consumer thon-consumer-alice has no rate limit (plugins["ai-rate-limiting"]), so one key can use up the LLM for everyone'],
+      ["thon-gateway-route-key-auth", "mandatory", "route thon-gateway-chat has no key-auth: anyone who reaches the gateway can use the LLM"],
+    ]);
+    // The keys were sent as the engine sends them (secrets) and stay out of every message.
+    expect(keyWrite.secrets).toContain("stdin");
+    const text = [...result.diagnostics, ...perResource].map((d) => d.message).join("\n");
+    for (const secret of [String(keyWrite.properties.stdin).split("\n")[1]!, String(consumer.properties.key), String(envWrite.properties.stdin).split("=")[1]!]) {
+      expect(secret.length).toBeGreaterThan(20);
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  it("answers a route whose body is unknown at preview with not-applicable, not a violation", async () => {
+    const e = await evaluateFeatures({ tls: "selfsigned", gateway: "per-group" });
+    const route = fromRecorded(e.resources.find((r) => r.type === D.route && r.name === "thon-gateway-embeddings")!);
+    const result = await pack.get().analyze(withProps(route, { body: WIRE.unknown }));
+    expect(result.diagnostics).toEqual([]);
+    expect(result.notApplicable.filter((n) => n.policyName.startsWith("thon-gateway-"))).toEqual([
+      { policyName: "thon-gateway-route-key-auth", reason: "the body of route thon-gateway-embeddings is unknown at preview (it holds Lemonade's new key); it is checked when pulumi up sends the route" },
+    ]);
   });
 });
 

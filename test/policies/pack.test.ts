@@ -14,6 +14,7 @@ import { policyResources } from "../support/policies.ts";
 import { planEvent } from "../../infra/plan.ts";
 import { makeEvent } from "../support/events.ts";
 import { find, runEvent, T } from "../support/program.ts";
+import { evaluateFeatures } from "../support/features.ts";
 
 /** The pack's policies; removing one (or adding one without tests) fails here first. */
 export const EXPECTED_POLICIES = [
@@ -30,7 +31,9 @@ export const EXPECTED_POLICIES = [
   "thon-tls-key-strength",
   "thon-tls-cert-validity",
   "thon-tls-key-file-mode",
+  "thon-secret-file-mode",
   "thon-gateway-consumer-key-and-limit",
+  "thon-gateway-route-key-auth",
   "thon-gateway-admin-not-public",
   "thon-unique-names",
   "thon-host-memory",
@@ -65,7 +68,7 @@ describe("policy pack: contents", () => {
       "thon-password-strength": ["minLength"],
       "thon-tls-key-strength": ["minRsaBits", "ecdsaCurves"],
       "thon-tls-cert-validity": ["maxValidityDays"],
-      "thon-gateway-admin-not-public": ["adminPorts", "allowedAdminHosts"],
+      "thon-gateway-admin-not-public": ["allowedAdminHosts"],
       "thon-host-memory": ["hostMemoryMiB", "reservedMiB"],
       "thon-participant-count": ["participants"],
     });
@@ -110,12 +113,27 @@ describe("policy pack: the program's conventions", () => {
     expect(e.outputs.event).toMatchObject({ host: "192.0.2.7", altNames: ["thon.local"], hostMemoryMiB: 8192, participantCount: 1, tlsMaxValidityDays: 200, groups: { alpha: ["alice"] } });
     const stack = policyResources(stackResources(e)).find((r) => r.type === TYPES.stack)!;
     expect(eventFacts({ resources: [stack] })).toEqual({
+      name: "facts",
       hosts: ["192.0.2.7", "thon.local"],
       participantCount: 1,
       participants: ["alice"],
+      groups: { alpha: ["alice"] },
       hostMemoryMiB: 8192,
       tlsMaxValidityDays: 200,
+      llm: false,
     });
     expect(find(e, T.container, "thon-alice").inputs.labels).toContainEqual({ label: LABELS.user, value: "alice" });
+  });
+
+  it("reads the gateway mode from the event output's llm part", async () => {
+    for (const mode of ["per-user", "per-group"] as const) {
+      const e = await evaluateFeatures({ gateway: mode });
+      const stack = policyResources(stackResources(e)).find((r) => r.type === TYPES.stack)!;
+      expect(eventFacts({ resources: [stack] })).toMatchObject({ name: "feat", llm: true, gatewayMode: mode });
+    }
+    const lemonadeOnly = await evaluateFeatures({ gateway: false });
+    const stack = policyResources(stackResources(lemonadeOnly)).find((r) => r.type === TYPES.stack)!;
+    expect(eventFacts({ resources: [stack] })).toMatchObject({ llm: true });
+    expect(eventFacts({ resources: [stack] }).gatewayMode).toBeUndefined();
   });
 });

@@ -6,9 +6,10 @@ import { stackResources } from "../../infra/policy/analyzer.ts";
 import { parseThonFile } from "../../infra/config/load.ts";
 import { toEvent } from "../../infra/config/event.ts";
 import { APISIX_TYPES } from "../../policies/gateway.ts";
+import { evaluateFeatures } from "../support/features.ts";
 import { makeEvent } from "../support/events.ts";
 import { find, runEvent, T } from "../support/program.ts";
-import { resource, runStackPolicy, withEventOutput, withProps, WIRE, type PolicyRun, type TestResource } from "../support/policies.ts";
+import { runStackPolicy, withEventOutput, withProps, WIRE, type PolicyRun, type TestResource } from "../support/policies.ts";
 
 function messages(run: PolicyRun, policy: string): string[] {
   for (const v of run.violations) expect(v.policy).toBe(policy);
@@ -16,9 +17,19 @@ function messages(run: PolicyRun, policy: string): string[] {
 }
 
 let e: Evaluation;
+let perUser: Evaluation;
+let perGroup: Evaluation;
 beforeAll(async () => {
   e = await runEvent(makeEvent({ alpha: ["alice", "bob"], beta: ["carol", "dave"] }));
+  perUser = await evaluateFeatures({ gateway: "per-user" });
+  perGroup = await evaluateFeatures({ gateway: "per-group" });
 });
+
+/** A copy of one of the evaluation's resources under another Pulumi name. */
+function copyOf(ev: Evaluation, type: string, name: string, as: string, patch: Record<string, unknown> = {}): TestResource {
+  const original = stackResources(ev).find((r) => r.type === type && r.name === name)!;
+  return { ...withProps(original, patch), name: as, urn: original.urn.replace(/::[^:]+$/, `::${as}`) };
+}
 
 /** A second container claiming an existing one's Docker name and participant. */
 function duplicateOf(name: string): TestResource {
@@ -40,11 +51,26 @@ describe("thon-unique-names", () => {
     expect(run.violations.every((v) => v.urn === dup.urn)).toBe(true);
   });
 
-  it("fails two volumes with one name and two gateway consumers with one username", async () => {
+  it("fails two volumes with one name", async () => {
     const v = stackResources(e).find((r) => r.type === T.volume && r.name === "thon-workspace-bob")!;
-    const consumers = [1, 2].map((i) => resource(APISIX_TYPES.consumer, `c${i}`, { username: "alice" }));
-    const run = await runStackPolicy(policy, [...stackResources(e), { ...v, name: "copy", urn: `${v.urn}-copy` }, ...consumers]);
-    expect(messages(run, policy)).toEqual(['volume name "thon-workspace-bob" is used by thon-workspace-bob and copy', 'gateway consumer "alice" is used by c1 and c2']);
+    const run = await runStackPolicy(policy, [...stackResources(e), { ...v, name: "copy", urn: `${v.urn}-copy` }]);
+    expect(messages(run, policy)).toEqual(['volume name "thon-workspace-bob" is used by thon-workspace-bob and copy']);
+  });
+
+  it("passes the gateway's consumers and routes, per user and per group", async () => {
+    expect((await runStackPolicy(policy, perUser)).violations).toEqual([]);
+    expect((await runStackPolicy(policy, perGroup)).violations).toEqual([]);
+  });
+
+  it("fails a second consumer with a username APISIX already has, and a second route with the same id", async () => {
+    const consumer = copyOf(perUser, APISIX_TYPES.consumer, "thon-consumer-alice", "thon-consumer-alice2");
+    const route = copyOf(perGroup, APISIX_TYPES.route, "thon-gateway-chat", "thon-gateway-chat2");
+    expect(messages(await runStackPolicy(policy, [...stackResources(perUser), consumer]), policy)).toEqual([
+      'gateway consumer "thon_feat_alice" is used by thon-consumer-alice and thon-consumer-alice2',
+    ]);
+    expect(messages(await runStackPolicy(policy, [...stackResources(perGroup), route]), policy)).toEqual([
+      'gateway route "thon-feat-chat" is used by thon-gateway-chat and thon-gateway-chat2',
+    ]);
   });
 });
 
@@ -96,6 +122,40 @@ describe("thon-participant-count", () => {
     const mallory = { ...withProps(duplicateOf("thon-bob"), { labels: [{ label: "org.thon.user", value: "mallory" }] }), name: "thon-mallory" };
     const run = await runStackPolicy(policy, [...stackResources(e), mallory]);
     expect(messages(run, policy)).toEqual(["the event has 4 participants but the stack declares 5 sandboxes", "sandboxes for mallory, who are not in the event's groups"]);
+  });
+
+  it("passes the gateway's consumers: one per participant (per-user), one per group with members (per-group)", async () => {
+    expect((await runStackPolicy(policy, perUser)).violations).toEqual([]);
+    expect((await runStackPolicy(policy, perGroup)).violations).toEqual([]);
+    expect(perGroup.outputs.event).toMatchObject({ llm: { gatewayMode: "per-group" }, groups: { empty: [] } });
+  });
+
+  it("fails a participant without a consumer (per-user) and a group without one (per-group)", async () => {
+    const without = (ev: Evaluation, name: string) => stackResources(ev).filter((r) => !(r.type === APISIX_TYPES.consumer && r.name === name));
+    expect(messages(await runStackPolicy(policy, without(perUser, "thon-consumer-dave")), policy)).toEqual([
+      "gateway.mode is per-user, but there is no gateway consumer for participant dave: their key would not work",
+    ]);
+    expect(messages(await runStackPolicy(policy, without(perGroup, "thon-consumer-group-beta")), policy)).toEqual([
+      "gateway.mode is per-group, but there is no gateway consumer for group beta: their key would not work",
+    ]);
+  });
+
+  it("fails consumers that belong to nobody: someone not in the event, or left over from the other mode", async () => {
+    const mallory = copyOf(perUser, APISIX_TYPES.consumer, "thon-consumer-alice", "thon-consumer-mallory", { username: "thon_feat_mallory" });
+    expect(messages(await runStackPolicy(policy, [...stackResources(perUser), mallory]), policy)).toEqual([
+      "gateway consumers thon_feat_mallory belong to no participant of the event (gateway.mode per-user): keys nobody was given, or left from another mode",
+    ]);
+    const mixed = [...stackResources(perGroup), ...stackResources(perUser).filter((r) => r.type === APISIX_TYPES.consumer && r.name === "thon-consumer-bob")];
+    expect(messages(await runStackPolicy(policy, mixed), policy)).toEqual([
+      "gateway consumers thon_feat_bob belong to no group of the event (gateway.mode per-group): keys nobody was given, or left from another mode",
+    ]);
+  });
+
+  it("fails consumers in an event without the gateway", async () => {
+    const noGateway = withEventOutput(perUser, { llm: { via: "lemonade" } });
+    expect(messages(await runStackPolicy(policy, noGateway), policy)).toEqual([
+      "the event has no gateway (gateway.enabled is false) but the stack declares 4 gateway consumers: thon-consumer-alice, thon-consumer-bob, thon-consumer-carol, thon-consumer-dave",
+    ]);
   });
 
   it("takes the expected count from the config, and is not applicable without any", async () => {

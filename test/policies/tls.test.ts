@@ -1,16 +1,13 @@
-// TLS policies. The proxy issue has not landed yet, so these run on
-// @pulumi/tls resources declared by a small program under mocks (the shape
-// the proxy is expected to take: a key, a CA, a server certificate and a
-// command writing the key), plus fabricated variants.
+// TLS policies on what the real program declares (components/tls.ts,
+// components/proxy.ts) for each tls.mode, evaluated under mocks, and on
+// copies of those resources changed the way a mistake would change them.
 import { beforeAll, describe, expect, it } from "vitest";
-import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
-import { evaluate, type Evaluation } from "../../infra/mock/evaluate.ts";
-import { registerMockOutputs } from "../../infra/mock/mocks.ts";
-import { createTarget } from "../../infra/target.ts";
+import type { Evaluation } from "../../infra/mock/evaluate.ts";
 import { stackResources } from "../../infra/policy/analyzer.ts";
-import { keyScriptProblems } from "../../policies/tls.ts";
-import { resource, runResourcePolicy, runStackPolicy, withProps, WIRE, type PolicyRun, type TestResource } from "../support/policies.ts";
+import { writeFileScript } from "../../infra/render/shell.ts";
+import { stdinWrite, writeScriptProblems } from "../../policies/files.ts";
+import { evaluateFeatures } from "../support/features.ts";
+import { runResourcePolicy, runStackPolicy, withEventOutput, withProps, WIRE, type PolicyRun, type TestResource } from "../support/policies.ts";
 
 function messages(run: PolicyRun, policy: string): string[] {
   for (const v of run.violations) expect(v.policy).toBe(policy);
@@ -22,142 +19,194 @@ const T = {
   selfSigned: "tls:index/selfSignedCert:SelfSignedCert",
   locallySigned: "tls:index/locallySignedCert:LocallySignedCert",
   command: "command:local:Command",
-  container: "docker:index/container:Container",
-  stack: "pulumi:pulumi:Stack",
 };
 
-interface TlsShape {
-  readonly writeKey?: string;
-  readonly serverDays?: number;
-  readonly caDays?: number;
-}
-
-/** A CA and server certificate as the proxy issue plans them, with the key written through the target. */
-function tlsProgram(shape: TlsShape = {}) {
-  return () => {
-    const target = createTarget({ kind: "local", dockerHost: "unix:///var/run/docker.sock" });
-    const caKey = new tls.PrivateKey("thon-ca-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-    const ca = new tls.SelfSignedCert("thon-ca", {
-      privateKeyPem: caKey.privateKeyPem,
-      isCaCertificate: true,
-      validityPeriodHours: (shape.caDays ?? 365) * 24,
-      allowedUses: ["cert_signing", "crl_signing"],
-      subject: { commonName: "THON test CA", organization: "THON" },
-    });
-    const key = new tls.PrivateKey("thon-server-key", { algorithm: "RSA", rsaBits: 3072 });
-    const csr = new tls.CertRequest("thon-server-csr", { privateKeyPem: key.privateKeyPem, ipAddresses: ["127.0.0.1"], subject: { commonName: "127.0.0.1" } });
-    new tls.LocallySignedCert("thon-server-cert", {
-      certRequestPem: csr.certRequestPem,
-      caCertPem: ca.certPem,
-      caPrivateKeyPem: caKey.privateKeyPem,
-      validityPeriodHours: (shape.serverDays ?? 90) * 24,
-      allowedUses: ["key_encipherment", "digital_signature", "server_auth"],
-    });
-    target.command("thon-server-key-file", {
-      create: shape.writeKey ?? "install -d -m 0750 /etc/nginx/thon && install -m 0600 /dev/stdin /etc/nginx/thon/server.key",
-      stdin: key.privateKeyPem,
-    });
-    target.command("thon-server-cert-file", { create: "install -m 0644 /dev/stdin /etc/nginx/thon/server.crt", stdin: ca.certPem });
-    return { event: pulumi.output({ name: "tls", host: "127.0.0.1", altNames: [], tlsMaxValidityDays: 397, participantCount: 0, groups: {} }) };
-  };
-}
-
-const PEM = (what: string) => `-----BEGIN ${what}-----\nMIIB\n-----END ${what}-----\n`;
-let good: Evaluation;
+let ca: Evaluation;
+let caRsa: Evaluation;
+let selfsigned: Evaluation;
+let provided: Evaluation;
 beforeAll(async () => {
-  
-  registerMockOutputs(T.key, (_name, i) => ({ privateKeyPem: PEM(`${String(i.algorithm) === "RSA" ? "RSA " : "EC "}PRIVATE KEY`), publicKeyPem: PEM("PUBLIC KEY") }));
-  registerMockOutputs(T.selfSigned, () => ({ certPem: PEM("CERTIFICATE") }));
-  registerMockOutputs(T.locallySigned, () => ({ certPem: PEM("CERTIFICATE") }));
-  registerMockOutputs("tls:index/certRequest:CertRequest", () => ({ certRequestPem: PEM("CERTIFICATE REQUEST") }));
-  good = await evaluate(tlsProgram());
+  ca = await evaluateFeatures({ tls: "ca", lemonade: false });
+  caRsa = await evaluateFeatures({ tls: "ca", lemonade: false, tlsMore: "algorithm: RSA\n  rsaBits: 3072" });
+  selfsigned = await evaluateFeatures({ tls: "selfsigned", lemonade: false });
+  provided = await evaluateFeatures({ tls: "provided", lemonade: false });
 });
 
-const byName = (e: Evaluation, name: string) => stackResources(e).find((r) => r.name === name)!;
+const named = (e: Evaluation, type: string, name: string): TestResource => {
+  const r = stackResources(e).find((x) => x.type === type && x.name === name);
+  if (!r) throw new Error(`no ${type} ${name}`);
+  return r;
+};
+/** The stack's resources with one of them replaced by a changed copy. */
+const changing = (e: Evaluation, type: string, name: string, change: (r: TestResource) => TestResource) =>
+  stackResources(e).map((r) => (r.type === type && r.name === name ? change(r) : r));
 
 describe("thon-tls-key-strength", () => {
   const policy = "thon-tls-key-strength";
-  it("passes ECDSA P256 and RSA 3072 keys", async () => {
-    expect((await runResourcePolicy(policy, byName(good, "thon-ca-key"))).violations).toEqual([]);
-    expect((await runResourcePolicy(policy, byName(good, "thon-server-key"))).violations).toEqual([]);
-    expect((await runResourcePolicy(policy, resource(T.key, "k", { algorithm: "RSA" }))).violations).toEqual([]); // provider default 2048
-    expect((await runResourcePolicy(policy, resource(T.key, "k", { algorithm: "ED25519" }))).violations).toEqual([]);
+
+  it("passes the program's keys: ECDSA P256 (the default) for the CA and the server, and RSA 3072", async () => {
+    for (const [e, name, algorithm] of [
+      [ca, "thon-tls-ca-key", "ECDSA"],
+      [ca, "thon-tls-server-key", "ECDSA"],
+      [caRsa, "thon-tls-ca-key", "RSA"],
+      [caRsa, "thon-tls-server-key", "RSA"],
+      [selfsigned, "thon-tls-server-key", "ECDSA"],
+    ] as const) {
+      const key = named(e, T.key, name);
+      expect(key.properties.algorithm).toBe(algorithm);
+      expect((await runResourcePolicy(policy, key)).violations, name).toEqual([]);
+    }
+    expect(named(caRsa, T.key, "thon-tls-server-key").properties).toMatchObject({ rsaBits: 3072 });
   });
+
   it.each([
-    [{ algorithm: "RSA", rsaBits: 1024 }, "k is an RSA key of 1024 bits; at least 2048 are needed"],
-    [{ algorithm: "ECDSA", ecdsaCurve: "P224" }, "k is an ECDSA key on P224; use one of P256, P384, P521"],
-    [{ algorithm: "ECDSA" }, "k is an ECDSA key on P224 (the provider's default); use one of P256, P384, P521"],
-    [{ algorithm: "DSA" }, 'k uses algorithm "DSA"; use RSA, ECDSA or ED25519'],
-    [{ algorithm: WIRE.unknown }, "k: the key algorithm is unknown at preview"],
-  ])("fails %j", async (props, expected) => {
-    expect(messages(await runResourcePolicy(policy, resource(T.key, "k", props)), policy)).toEqual([expected]);
+    ["an RSA key of 1024 bits", "caRsa", { rsaBits: 1024 }, "thon-tls-server-key is an RSA key of 1024 bits; at least 2048 are needed"],
+    ["an ECDSA key on P224", "ca", { ecdsaCurve: "P224" }, "thon-tls-server-key is an ECDSA key on P224; use one of P256, P384, P521"],
+    ["an ECDSA key without a curve (the provider's P224)", "ca", { ecdsaCurve: undefined }, "thon-tls-server-key is an ECDSA key on P224 (the provider's default); use one of P256, P384, P521"],
+    ["an Ed25519 key", "ca", { algorithm: "ED25519", ecdsaCurve: undefined }, "thon-tls-server-key is an Ed25519 key; browsers do not accept Ed25519 server certificates, use ECDSA or RSA"],
+    ["an algorithm unknown at preview", "ca", { algorithm: WIRE.unknown }, "thon-tls-server-key: the key algorithm is unknown at preview"],
+  ])("fails the program's server key changed to %s", async (_what, which, patch, expected) => {
+    const e = which === "ca" ? ca : caRsa;
+    const run = await runResourcePolicy(policy, withProps(named(e, T.key, "thon-tls-server-key"), patch));
+    expect(messages(run, policy)).toEqual([expected]);
   });
+
   it("honours a stricter minimum from the config", async () => {
-    const run = await runResourcePolicy(policy, byName(good, "thon-server-key"), { minRsaBits: 4096 });
-    expect(messages(run, policy)).toEqual(["thon-server-key is an RSA key of 3072 bits; at least 4096 are needed"]);
+    const run = await runResourcePolicy(policy, named(caRsa, T.key, "thon-tls-ca-key"), { minRsaBits: 4096 });
+    expect(messages(run, policy)).toEqual(["thon-tls-ca-key is an RSA key of 3072 bits; at least 4096 are needed"]);
   });
 });
 
 describe("thon-tls-cert-validity", () => {
   const policy = "thon-tls-cert-validity";
-  it("passes a 90-day server certificate and a 365-day CA", async () => {
-    expect((await runStackPolicy(policy, good)).violations).toEqual([]);
+
+  it("passes the program's certificates: a 90-day server certificate and a 365-day CA (mode ca), one 90-day certificate (selfsigned)", async () => {
+    expect(named(ca, T.selfSigned, "thon-tls-ca-cert").properties).toMatchObject({ isCaCertificate: true, validityPeriodHours: 365 * 24 });
+    expect(named(ca, T.locallySigned, "thon-tls-server-cert").properties).toMatchObject({ validityPeriodHours: 90 * 24 });
+    expect(named(selfsigned, T.selfSigned, "thon-tls-server-cert").properties).toMatchObject({ validityPeriodHours: 90 * 24 });
+    expect((await runStackPolicy(policy, ca)).violations).toEqual([]);
+    expect((await runStackPolicy(policy, selfsigned)).violations).toEqual([]);
   });
-  it("fails a certificate longer than the event's tls.maxValidityDays (from the stack output)", async () => {
-    const long = await evaluate(tlsProgram({ serverDays: 398 }));
-    const m = messages(await runStackPolicy(policy, long), policy);
-    expect(m).toEqual(["thon-server-cert: the certificate is valid 9552 hours (398 days), longer than 397 days"]);
+
+  it("has nothing to check with tls.mode provided: the program declares no certificate", async () => {
+    expect(provided.resources.filter((r) => r.type.startsWith("tls:"))).toEqual([]);
+    expect((await runStackPolicy(policy, provided)).violations).toEqual([]);
   });
-  it("fails a CA longer than the maximum, and takes the maximum from the config first, then the event output", async () => {
-    const run = await runStackPolicy(policy, good, { maxValidityDays: 100 });
-    expect(messages(run, policy)).toEqual(["thon-ca: the CA certificate is valid 8760 hours (365 days), longer than 100 days"]);
-    const lowered = stackResources(good).map((r) => (r.type === T.stack ? { ...r, properties: { event: { tlsMaxValidityDays: 30 } } } : r));
-    expect(messages(await runStackPolicy(policy, lowered), policy)).toHaveLength(2);
+
+  it("fails a CA that thon.yaml makes longer-lived than tls.maxValidityDays (caValidityDays: 730)", async () => {
+    const long = await evaluateFeatures({ tls: "ca", lemonade: false, tlsMore: "caValidityDays: 730" });
+    expect(messages(await runStackPolicy(policy, long), policy)).toEqual([
+      "thon-tls-ca-cert: the CA certificate is valid 17520 hours (730 days), longer than 397 days; lower tls.caValidityDays",
+    ]);
   });
+
+  it("fails the program's server certificate given a longer validity (ca and selfsigned)", async () => {
+    const longer = (r: TestResource) => withProps(r, { validityPeriodHours: 398 * 24 });
+    expect(messages(await runStackPolicy(policy, changing(ca, T.locallySigned, "thon-tls-server-cert", longer)), policy)).toEqual([
+      "thon-tls-server-cert: the certificate is valid 9552 hours (398 days), longer than 397 days; lower tls.validityDays",
+    ]);
+    expect(messages(await runStackPolicy(policy, changing(selfsigned, T.selfSigned, "thon-tls-server-cert", longer)), policy)).toHaveLength(1);
+  });
+
+  it("takes the maximum from the config first, then the stack's event output (tls.maxValidityDays)", async () => {
+    expect(messages(await runStackPolicy(policy, ca, { maxValidityDays: 100 }), policy)).toEqual([
+      "thon-tls-ca-cert: the CA certificate is valid 8760 hours (365 days), longer than 100 days; lower tls.caValidityDays",
+    ]);
+    expect(messages(await runStackPolicy(policy, withEventOutput(ca, { tlsMaxValidityDays: 30 })), policy)).toHaveLength(2);
+  });
+
   it("fails a lifetime unknown at preview", async () => {
-    const unknown = stackResources(good).map((r) => (r.name === "thon-server-cert" ? withProps(r, { validityPeriodHours: WIRE.unknownNumber }) : r));
-    expect(messages(await runStackPolicy(policy, unknown), policy)).toEqual(["thon-server-cert: validityPeriodHours is unknown at preview; give a literal lifetime"]);
+    const unknown = changing(ca, T.locallySigned, "thon-tls-server-cert", (r) => withProps(r, { validityPeriodHours: WIRE.unknownNumber }));
+    expect(messages(await runStackPolicy(policy, unknown), policy)).toEqual(["thon-tls-server-cert: validityPeriodHours is unknown at preview; give a literal lifetime"]);
   });
 });
 
 describe("thon-tls-key-file-mode", () => {
   const policy = "thon-tls-key-file-mode";
-  it("passes a key written with install -m 0600 (and a certificate written 0644)", async () => {
-    expect((await runStackPolicy(policy, good)).violations).toEqual([]);
-    expect(byName(good, "thon-server-key-file").dependencies).toContain(byName(good, "thon-server-key").urn);
-  });
-  it("fails a key written without mode 0600, found through its dependency on the key", async () => {
-    const loose = await evaluate(tlsProgram({ writeKey: "cat > /etc/nginx/thon/tls.pem" }));
-    expect(messages(await runStackPolicy(policy, loose), policy)).toEqual([
-      "thon-server-key-file: the create script writes a private key but does not set mode 0600 (e.g. install -m 0600 /dev/stdin <file>, or umask 077)",
-    ]);
-  });
-  it("fails a key file given a group- or world-readable mode", async () => {
-    const loose = await evaluate(tlsProgram({ writeKey: "install -m 0644 /dev/stdin /etc/nginx/thon/server.key && chmod 600 /tmp/other" }));
-    expect(messages(await runStackPolicy(policy, loose), policy)).toEqual([
-      "thon-server-key-file: the create script writes a private key but gives the key file mode 0644, readable beyond its owner",
-    ]);
-  });
-  it("finds key writes by file name and by a PEM key on stdin, without a dependency", async () => {
-    const byFile = resource(T.command, "write", { create: "cp /tmp/x /etc/ssl/private/event.key" });
-    expect(messages(await runStackPolicy(policy, [byFile]), policy)).toHaveLength(1);
-    const byStdin = resource(T.command, "write", { create: "tee /etc/thon/tls.pem >/dev/null", stdin: PEM("PRIVATE KEY") });
-    expect(messages(await runStackPolicy(policy, [byStdin]), policy)).toHaveLength(1);
-    const umask = resource(T.command, "write", { create: "umask 077\ntee /etc/thon/tls.pem >/dev/null", stdin: PEM("PRIVATE KEY") });
-    expect((await runStackPolicy(policy, [umask])).violations).toEqual([]);
-  });
-  it("fails a container upload of a key that others could read", async () => {
-    const upload = (permissions: string) =>
-      resource(T.container, "thon-nginx", { name: "thon-nginx", uploads: [{ file: "/etc/nginx/server.key", content: PEM("PRIVATE KEY"), permissions }] });
-    expect(messages(await runStackPolicy(policy, [upload("0644")]), policy)).toEqual(['thon-nginx uploads a private key to "/etc/nginx/server.key" with permissions "0644"; use "0600"']);
-    expect((await runStackPolicy(policy, [upload("0600")])).violations).toEqual([]);
-  });
-  it("reads the usual ways of keeping a file private", () => {
-    for (const ok of ["install -m 0600 /dev/stdin k.key", "install -m600 /dev/stdin k.key", "install --mode=0600 src k.key", "cat > k.key && chmod 600 k.key", "chmod go= k.key", "umask 077; cat > k.key", "chmod 0400 k.key"]) {
-      expect(keyScriptProblems(ok), ok).toEqual([]);
+  const keyFile = "thon-proxy-server-key";
+
+  it("passes the program's key file: stdin from the server key, umask 077, chmod 0600, mv into place (ca and selfsigned)", async () => {
+    for (const e of [ca, caRsa, selfsigned]) {
+      const write = named(e, T.command, keyFile);
+      // What the policy relies on: the engine's per-property dependency of stdin on the key.
+      expect(write.propertyDependencies?.stdin).toEqual([named(e, T.key, "thon-tls-server-key").urn]);
+      expect(stdinWrite(String(write.properties.create))).toEqual({ file: "/etc/nginx/thon/tls/server.key", mode: 0o600, problems: [] });
+      expect((await runStackPolicy(policy, e)).violations).toEqual([]);
     }
-    for (const bad of ["cat > k.key", "install -m 0640 /dev/stdin k.key", "chmod 644 k.key", "install -m 0600 a b; install -m 0644 /dev/stdin k.key"]) expect(keyScriptProblems(bad).length, bad).toBeGreaterThan(0);
+  });
+
+  it("has nothing to check with tls.mode provided: no key resource, no key written by THON", async () => {
+    expect(provided.resources.filter((r) => r.name === keyFile)).toEqual([]);
+    expect((await runStackPolicy(policy, provided)).violations).toEqual([]);
+  });
+
+  it("fails the program's key file written with mode 0644", async () => {
+    const loose = changing(ca, T.command, keyFile, (r) => withProps(r, { create: String(r.properties.create).replace("chmod 0600", "chmod 0644") }));
+    const run = await runStackPolicy(policy, loose);
+    expect(messages(run, policy)).toEqual([
+      "thon-proxy-server-key: the create script gets a private key on stdin and gives /etc/nginx/thon/tls/server.key mode 0644, readable beyond its owner",
+    ]);
+    expect(run.violations[0]!.urn).toBe(named(ca, T.command, keyFile).urn);
+  });
+
+  it("fails a key file written without umask 077 (readable while it is written), and one written in a way the pack cannot follow", async () => {
+    const noUmask = changing(ca, T.command, keyFile, (r) => withProps(r, { create: String(r.properties.create).replace("(umask 077 && cat >", "(cat >") }));
+    expect(messages(await runStackPolicy(policy, noUmask), policy)).toEqual([
+      "thon-proxy-server-key: the create script gets a private key on stdin and creates /etc/nginx/thon/tls/server.key.thon-new under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing",
+    ]);
+    const tee = changing(ca, T.command, keyFile, (r) => withProps(r, { create: "set -eu\ntee /etc/nginx/thon/tls/server.key >/dev/null\n" }));
+    expect(messages(await runStackPolicy(policy, tee), policy)).toEqual([
+      "thon-proxy-server-key: the create script gets a private key on stdin and does not write its stdin with `cat > <file>`, so the pack cannot tell which file gets it or with which mode",
+    ]);
+  });
+
+  it("fails a key put into a script's text, and a write script unknown at preview", async () => {
+    const inScript = changing(ca, T.command, keyFile, (r) => ({ ...r, propertyDependencies: { ...r.propertyDependencies, create: r.propertyDependencies!.stdin! } }));
+    expect(messages(await runStackPolicy(policy, inScript), policy)).toEqual([
+      "thon-proxy-server-key: a private key is part of its create script, which lands in process lists and logs. Fix: feed it on stdin",
+    ]);
+    const unknown = changing(ca, T.command, keyFile, (r) => withProps(r, { create: WIRE.unknown }));
+    expect(messages(await runStackPolicy(policy, unknown), policy)).toEqual([
+      "thon-proxy-server-key: the create script, which writes a private key from stdin, is unknown at preview",
+    ]);
+  });
+
+  it("does not mistake the certificate files (0644, stdin from a certificate) for key files", async () => {
+    const certWrite = named(ca, T.command, "thon-proxy-server-cert");
+    expect(stdinWrite(String(certWrite.properties.create)).mode).toBe(0o644);
+    expect(certWrite.propertyDependencies?.stdin).toEqual([named(ca, T.locallySigned, "thon-tls-server-cert").urn]);
+  });
+
+  it("without per-property dependencies (an older engine), counts any dependency on a key", async () => {
+    const loose = changing(ca, T.command, keyFile, (r) => withProps({ ...r, propertyDependencies: {} }, { create: String(r.properties.create).replace("chmod 0600", "chmod 0640") }));
+    expect(messages(await runStackPolicy(policy, loose), policy)).toEqual([expect.stringMatching(/mode 0640, readable beyond its owner$/)]);
   });
 });
 
-export type { TestResource };
+describe("reading write scripts (policies/files.ts)", () => {
+  it.each(["0600", "0400"])("accepts the program's write script with mode %s, owned by root or a service user", (mode) => {
+    expect(writeScriptProblems(writeFileScript("/etc/nginx/thon/tls/server.key", { mode }))).toEqual([]);
+    expect(writeScriptProblems(writeFileScript("/etc/thon/lemond.env", { mode, owner: "lemonade:lemonade" }))).toEqual([]);
+  });
+
+  it.each(["0640", "0644", "0604"])("refuses the program's write script with mode %s", (mode) => {
+    expect(writeScriptProblems(writeFileScript("/k", { mode }))).toEqual([`gives /k mode ${mode}, readable beyond its owner`]);
+    expect(writeScriptProblems(writeFileScript("/k", { mode, owner: "lemonade:lemonade" }))).toEqual([`gives /k mode ${mode}, readable beyond its owner`]);
+  });
+
+  it("follows quoting, subshells, umask and mv the way sh does", () => {
+    expect(stdinWrite("umask 022\n(umask 077 && cat > 'a b')\nmv -f -- 'a b' \"/c/d\"\n")).toEqual({ file: "/c/d", mode: 0o600, problems: [] });
+    // The subshell's umask does not outlive it.
+    expect(stdinWrite("(umask 077)\ncat > /k\n").problems).toEqual(["creates /k under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing"]);
+    expect(stdinWrite("umask 022; cat > /k; chmod 600 /k").problems).toEqual([
+      "creates /k with mode 0644 (umask 0022): readable by others while it is being written. Set umask 077 before writing",
+    ]);
+    // stderr redirections and a chmod of another file change nothing.
+    expect(stdinWrite("umask 077\ncat > /k 2>&1\nchmod 0644 /other\n")).toEqual({ file: "/k", mode: 0o600, problems: [] });
+    expect(writeScriptProblems("umask 077\ncat > /k\nchmod go-rwx /k")).toEqual(["leaves /k without a mode the pack can read (an octal chmod such as 0600)"]);
+    expect(writeScriptProblems('umask 077\ncat > "$F"\n')).toEqual([
+      "writes stdin to $F named by a shell expansion, which the pack cannot follow",
+      "does not write its stdin with `cat > <file>`, so the pack cannot tell which file gets it or with which mode",
+    ]);
+  });
+});

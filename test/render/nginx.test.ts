@@ -260,7 +260,7 @@ describe("file scripts", () => {
     const script = writeFileScript("/etc/nginx/thon/tls/server.key", { mode: "0600" });
     expect(script).toContain("(umask 077 && cat > '/etc/nginx/thon/tls/server.key.thon-new')");
     expect(script).toContain("chmod 0600 '/etc/nginx/thon/tls/server.key.thon-new'");
-    expect(script).toContain("chown 0:0 ");
+    expect(script).toContain("chown '0:0' ");
     expect(script).toContain("mv -f -- '/etc/nginx/thon/tls/server.key.thon-new' '/etc/nginx/thon/tls/server.key'");
     expect(script).toContain("install -d -m 0755 -- '/etc/nginx/thon/tls'");
     expect(() => writeFileScript("/x", { mode: "644" })).toThrow(/octal mode/);

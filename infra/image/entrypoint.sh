@@ -1,0 +1,70 @@
+#!/bin/sh
+# The THON sandbox's entrypoint (run by tini; the container's command are
+# code-server's arguments): installs the organizer's extensions, then becomes
+# code-server.
+#
+#   THON_EXTENSIONS=ms-python.python,esbenp.prettier-vscode@10.4.0
+#
+# - Best effort and never in the way: the installs run detached, in the
+#   background, so code-server starts at once whatever the marketplace does.
+#   A sandbox with `network: none`, or a host with no route to the
+#   marketplace, logs one line per extension that could not be installed
+#   and works without it.
+# - Once per container: ~/.local/share/code-server/.thon-extensions records
+#   the list once every extension of it installed, and later starts of the
+#   same container skip the work. The home folder lives in the container, not
+#   in the workspace volume, so a new container (new image, new settings)
+#   installs again into its fresh home; a failed attempt is retried at the
+#   next start of the container.
+# - Extensions land in code-server's default extensions folder, which the
+#   running server watches: they show up without a restart (a reload of the
+#   browser tab at most).
+#
+# Logs go to the container's stderr (`docker logs thon-<user>`), prefixed
+# "thon-entrypoint:". THON_EXTENSION_TIMEOUT bounds each install (seconds,
+# default 300).
+set -u
+
+log() { echo "thon-entrypoint: $*" >&2; }
+
+install_extensions() {
+  data="${HOME:-/home/coder}/.local/share/code-server"
+  marker="$data/.thon-extensions"
+  if [ -f "$marker" ] && [ "$(cat "$marker")" = "$THON_EXTENSIONS" ]; then
+    return 0
+  fi
+  mkdir -p "$data"
+  out=$(mktemp) || { log "cannot create a temporary file; extensions not installed"; return 0; }
+  failed=0
+  old_ifs=$IFS
+  IFS=,
+  # shellcheck disable=SC2086 # split on commas on purpose
+  set -- $THON_EXTENSIONS
+  IFS=$old_ifs
+  for ext in "$@"; do
+    # Tolerate "a, b" as well as "a,b".
+    ext=$(printf '%s' "$ext" | tr -d ' \t')
+    [ -n "$ext" ] || continue
+    if timeout "${THON_EXTENSION_TIMEOUT:-300}" code-server --install-extension "$ext" </dev/null >"$out" 2>&1; then
+      log "installed extension $ext"
+    else
+      status=$?
+      failed=1
+      log "could not install extension $ext (exit $status; code-server said: $(tail -n 3 "$out" | tr '\n' ' '))"
+      log "continuing without $ext; it is retried when this container starts again"
+    fi
+  done
+  rm -f "$out"
+  if [ "$failed" = 0 ]; then
+    printf '%s' "$THON_EXTENSIONS" >"$marker"
+  fi
+}
+
+if [ -n "${THON_EXTENSIONS:-}" ]; then
+  # The subshell exits at once, so the installer is re-parented to tini
+  # (PID 1, or a registered subreaper under `docker run --init`), which reaps
+  # it; code-server below neither waits for it nor inherits a zombie.
+  (install_extensions </dev/null >/dev/null &)
+fi
+
+exec code-server "$@"
