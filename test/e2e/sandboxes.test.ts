@@ -395,12 +395,13 @@ describe("e2e: the program's sandboxes on a real Docker engine", () => {
     v3 = await evaluateSpec(dir, "thon.v3.yaml", { ...spec, image: (v2.resources.find((r) => r.type === TYPES.image)!.inputs.name as string), users: spec.users.filter((u) => u.name !== cy) });
     const diff = await engine.apply(v2, v3);
     expect(diff.counts).toMatchObject({ create: 0, replace: 0 });
-    // The proxy: cy's location file goes, and the one reload runs again.
+    // The proxy: cy's location and upstream files go, and the one reload runs again.
     expect(diff.names("update")).toEqual([`${TYPES.command}::thon-proxy-reload`]);
     expect(diff.names("delete")).toEqual(
       [
         `${TYPES.command}::thon-nginx-${cy}`,
         `${TYPES.command}::thon-sockets-${cy}`,
+        `${TYPES.command}::thon-upstream-${cy}`,
         `${TYPES.container}::thon-${cy}`,
         `${TYPES.password}::thon-password-${cy}`,
         `${TYPES.volume}::thon-workspace-${cy}`,
