@@ -14,6 +14,14 @@
 // THON_STACK_TRACES=1 brings the stacks back. Pulumi's source positions of
 // resources are unaffected: `Resource.callsites` raises the limit itself
 // while it reads the caller's position.
+//
+// One thing needs stack frames: under `node --import tsx` (how Pulumi.yaml
+// runs the program), tsx's CommonJS hook reads `new Error().stack` when an ES
+// module imports a CommonJS package (@pulumi/docker, ...) for the first time,
+// and fails without frames ("docker.Provider is not a constructor"). So limit
+// only once the program's modules are loaded: infra/index.ts calls this after
+// its static imports; evaluateEventFile loads them before the run. Plain
+// `require()` calls (the SDKs' lazy loading) are not affected.
 
 /** True when stack traces were asked for: THON_STACK_TRACES=1, or Pulumi's promise-leak debugging (which prints them). */
 export function stackTracesWanted(env: NodeJS.ProcessEnv = process.env): boolean {

@@ -60,6 +60,8 @@ export interface EvaluateOptions {
    * Keep V8's stack traces while the program runs. Default: off (unless
    * THON_STACK_TRACES=1), which makes the run about 3x faster; see
    * infra/stackTraces.ts. The previous limit is restored when the run ends.
+   * Under `node --import tsx`, load the modules the program imports before
+   * calling evaluate() (see there).
    */
   readonly stackTraces?: boolean;
 }
