@@ -124,21 +124,30 @@ async function setUp(max: number, startedDockerd: { value: boolean }): Promise<B
   mkdirSync(join(prefix, "conf.d"), { recursive: true, mode: 0o755 });
   const httpsPort = await freePort();
   const readyPort = await freePort();
-  const nginx = await startNginx(
-    prefix,
-    { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data", http: `    server { listen 127.0.0.1:${readyPort}; return 204; }` },
-    readyPort,
-  );
+  let nginx: TestNginx | undefined;
   const users = Array.from({ length: max }, (_, i) => `p${String(i + 1).padStart(2, "0")}-${id}`);
-  const file = join(dir, "thon.yaml");
-  writeFileSync(file, eventYaml({ name: `bench-${id}`, image, dir, users, httpsPort, prefix, nginx: nginx.command }));
-  const evaluation = await evaluateEventFile(file, "bench");
+  let evaluation: Evaluation;
   const engine = new Engine({ extraLabels: { [LABEL]: id } });
-  // Everything but the containers: the image, volumes, socket folders, certificates, nginx files, the reload.
-  t0 = Date.now();
-  const noContainers: Evaluation = { ...evaluation, resources: evaluation.resources.filter((r) => r.type !== TYPES.container) };
-  await engine.up(noContainers);
-  log(`${users.length} participants' volumes, socket folders and nginx files in place (${fmt((Date.now() - t0) / 1000)} s)`);
+  try {
+    nginx = await startNginx(
+      prefix,
+      { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data", http: `    server { listen 127.0.0.1:${readyPort}; return 204; }` },
+      readyPort,
+    );
+    const file = join(dir, "thon.yaml");
+    writeFileSync(file, eventYaml({ name: `bench-${id}`, image, dir, users, httpsPort, prefix, nginx: nginx.command }));
+    evaluation = await evaluateEventFile(file, "bench");
+    // Everything but the containers: the image, volumes, socket folders, certificates, nginx files, the reload.
+    t0 = Date.now();
+    const noContainers: Evaluation = { ...evaluation, resources: evaluation.resources.filter((r) => r.type !== TYPES.container) };
+    await engine.up(noContainers);
+    log(`${users.length} participants' volumes, socket folders and nginx files in place (${fmt((Date.now() - t0) / 1000)} s)`);
+  } catch (err) {
+    spawnSync("sh", ["-c", `docker volume ls -q --filter label=${LABEL}=${id} | xargs -r docker volume rm -f >/dev/null`], { timeout: 120_000 });
+    await nginx?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const containers = new Map(evaluation.resources.filter((r) => r.type === TYPES.container).map((r) => [r.name, r]));
   const container = (user: string) => containers.get(`thon-${user}`)!;
   return {
@@ -152,7 +161,7 @@ async function setUp(max: number, startedDockerd: { value: boolean }): Promise<B
     imageBuildMs,
     httpsPort,
     ca: String(evaluation.outputs.caCertPem),
-    nginx,
+    nginx: nginx!,
     container,
     request: (user) => translateContainer(container(user), { image: () => image, extraLabels: { [LABEL]: id } }),
   };
@@ -363,21 +372,23 @@ async function browserSession(b: Bench, user: string) {
     env: { ...process.env, HOME: home },
     timeout: 60_000,
   });
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  const password = (b.evaluation.outputs.participants as Record<string, { password: string }>)[user]!.password;
-  const t0 = Date.now();
-  await page.goto(`https://127.0.0.1:${b.httpsPort}/${user}/`, { timeout: 60_000 });
-  await page.locator("input[type=password]").fill(password);
-  await page.locator("input[type=submit], button[type=submit]").first().click();
-  await page.locator(".monaco-workbench").waitFor({ timeout: 120_000 });
-  const workbenchMs = Date.now() - t0;
-  return {
-    workbenchMs,
-    async close() {
-      await browser.close().catch(() => undefined);
-      rmSync(home, { recursive: true, force: true });
-    },
+  const close = async () => {
+    await browser.close().catch(() => undefined);
+    rmSync(home, { recursive: true, force: true });
   };
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const password = (b.evaluation.outputs.participants as Record<string, { password: string }>)[user]!.password;
+    const t0 = Date.now();
+    await page.goto(`https://127.0.0.1:${b.httpsPort}/${user}/`, { timeout: 60_000 });
+    await page.locator("input[type=password]").fill(password);
+    await page.locator("input[type=submit], button[type=submit]").first().click();
+    await page.locator(".monaco-workbench").waitFor({ timeout: 120_000 });
+    return { workbenchMs: Date.now() - t0, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -441,15 +452,20 @@ export async function benchDensity(options: BenchOptions): Promise<Section> {
     const who = users[0]!;
     const session = await browserSession(b, who);
     let extensionHost = false;
-    const deadline = Date.now() + 60_000;
-    while (!extensionHost && Date.now() < deadline) {
-      extensionHost = await hasExtensionHost(b, who);
-      if (!extensionHost) await sleep(500);
+    let withSession: Memory;
+    let othersNow: number;
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!extensionHost && Date.now() < deadline) {
+        extensionHost = await hasExtensionHost(b, who);
+        if (!extensionHost) await sleep(500);
+      }
+      await sleep(settleMs);
+      withSession = await memoryOf(b, who);
+      othersNow = median((await Promise.all(users.slice(1).map((u) => memoryOf(b!, u)))).map((m) => m.shownMiB));
+    } finally {
+      await session.close();
     }
-    await sleep(settleMs);
-    const withSession = await memoryOf(b, who);
-    const othersNow = median((await Promise.all(users.slice(1).map((u) => memoryOf(b!, u)))).map((m) => m.shownMiB));
-    await session.close();
     log(`with a browser session: ${fmt(withSession.shownMiB)} MiB (anon ${fmt(withSession.anonMiB)} MiB), extension host ${extensionHost ? "running" : "NOT seen"}; workbench after ${fmt(session.workbenchMs / 1000)} s`);
 
     // 3. Participants per host.

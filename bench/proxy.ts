@@ -25,7 +25,7 @@ import { parseThonFile } from "../infra/config/load.ts";
 import { toEvent } from "../infra/config/event.ts";
 import { planEvent } from "../infra/plan.ts";
 import { renderParticipant } from "../infra/render/nginx.ts";
-import type { RecordedResource } from "../infra/mock/evaluate.ts";
+import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
 import { commandSteps, mustRun } from "../test/support/commands.ts";
 import { freePort, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "../test/support/nginx.ts";
 import { find, runEvent } from "../test/support/program.ts";
@@ -172,38 +172,42 @@ async function deploy(): Promise<Deployment> {
   const nginxOptions = { includeGlob, user: "www-data www-data" };
   const { command } = writeMainConf(prefix, nginxOptions);
   const text = eventYaml(root, https, http, command);
-  const evaluation = await runEvent(toEvent(parseThonFile(text)));
-  // Everything the program declares for the entry, in the engine's order; the reload once nginx runs.
-  for (const step of commandSteps(undefined, evaluation, (r) => isEntryCommand(r) && r.name !== "thon-proxy-reload")) mustRun(step.resource, step.op);
-  const alice = planEvent(toEvent(parseThonFile(text))).participants.find((p) => p.name === "alice")!;
-  const backend = await startBackend(alice.socketHostPath);
-  const files = { socket: alice.socketHostPath, cert: `${root}/etc/thon/tls/server.crt`, key: `${root}/etc/thon/tls/server.key` };
-  writeFileSync(join(root, "etc/conf.d/bench-minimal.conf"), minimalServer({ port: minimalPort, ...files }));
-  writeFileSync(join(root, "etc/conf.d/bench-before.conf"), beforeServer({ port: beforePort, ...files }));
+  let backend: { port: number; process: ChildProcess } | undefined;
   let nginx: TestNginx | undefined;
+  let evaluation: Evaluation;
   try {
+    evaluation = await runEvent(toEvent(parseThonFile(text)));
+    // Everything the program declares for the entry, in the engine's order; the reload once nginx runs.
+    for (const step of commandSteps(undefined, evaluation, (r) => isEntryCommand(r) && r.name !== "thon-proxy-reload")) mustRun(step.resource, step.op);
+    const alice = planEvent(toEvent(parseThonFile(text))).participants.find((p) => p.name === "alice")!;
+    backend = await startBackend(alice.socketHostPath);
+    const files = { socket: alice.socketHostPath, cert: `${root}/etc/thon/tls/server.crt`, key: `${root}/etc/thon/tls/server.key` };
+    writeFileSync(join(root, "etc/conf.d/bench-minimal.conf"), minimalServer({ port: minimalPort, ...files }));
+    writeFileSync(join(root, "etc/conf.d/bench-before.conf"), beforeServer({ port: beforePort, ...files }));
     nginx = await startNginx(prefix, nginxOptions, minimalPort);
     mustRun(find(evaluation, "command:local:Command", "thon-proxy-reload"), "create");
     const master = nginx.masterPid();
     await waitFor(() => workers(master).size === 2, "nginx's workers to settle after the reload");
   } catch (err) {
-    backend.process.kill("SIGTERM");
+    backend?.process.kill("SIGTERM");
     await nginx?.stop();
+    rmSync(root, { recursive: true, force: true });
     throw err;
   }
+  const b = backend;
   const n = nginx;
   return {
     ca: evaluation.outputs.caCertPem as string,
     targets: [
-      { name: "direct", http: `http://127.0.0.1:${backend.port}/`, ws: `ws://127.0.0.1:${backend.port}/ws` },
+      { name: "direct", http: `http://127.0.0.1:${b.port}/`, ws: `ws://127.0.0.1:${b.port}/ws` },
       { name: "generated", http: `https://127.0.0.1:${https}/alice/`, ws: `wss://127.0.0.1:${https}/alice/ws` },
       { name: "minimal", http: `https://127.0.0.1:${minimalPort}/`, ws: `wss://127.0.0.1:${minimalPort}/ws` },
       { name: "before", http: `https://127.0.0.1:${beforePort}/alice/`, ws: `wss://127.0.0.1:${beforePort}/alice/ws` },
     ],
     async stop() {
       await n.stop();
-      const gone = new Promise((resolve) => backend.process.once("exit", resolve));
-      backend.process.kill("SIGTERM");
+      const gone = new Promise((resolve) => b.process.once("exit", resolve));
+      b.process.kill("SIGTERM");
       await gone;
       rmSync(root, { recursive: true, force: true });
     },
@@ -213,8 +217,8 @@ async function deploy(): Promise<Deployment> {
 export async function benchProxy(options: BenchOptions): Promise<Section> {
   ensureTools({ wrk: "wrk", nginx: "nginx-light", openssl: "openssl" });
   const reps = options.quick ? 1 : 3;
-  const seconds = options.quick ? 3 : 8;
-  const wsSeconds = options.quick ? 2 : 5;
+  const seconds = options.quick ? 3 : 5;
+  const wsSeconds = options.quick ? 2 : 3;
   const connections = 16;
   log(`start; ${load()}`);
   const d = await deploy();

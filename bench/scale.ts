@@ -102,8 +102,8 @@ const perRes = (s: Summary) => s.ms / s.resources;
 export async function benchScale(options: BenchOptions): Promise<Section> {
   const sizes = options.quick ? [10, 100, 1000] : [10, 100, 1000, 3000];
   const repsFor = (n: number) => (options.quick ? 1 : n >= 3000 ? 2 : 3);
-  const variantSize = options.quick ? 100 : 300;
-  const variantReps = options.quick ? 1 : 3;
+  const variantSize = options.quick ? 100 : 200;
+  const variantReps = options.quick ? 1 : 2;
   log(`start; ${load()}`);
 
   // 1. The program at every size, with its floors.
@@ -166,8 +166,9 @@ export async function benchScale(options: BenchOptions): Promise<Section> {
   const shipped = variants[2]!.trio.program;
 
   // 4. The SDK floor by type: what one resource costs, and how many Outputs the SDK makes for it.
-  const perTypeCount = options.quick ? 200 : 500;
+  const perTypeCount = options.quick ? 200 : 300;
   const typeRows: string[][] = [];
+  const typeNames: Record<string, string> = { "bench:index:Plain": "plain CustomResource", "thon:sandbox:Sandbox": "ComponentResource" };
   for (const type of [
     "bench:index:Plain",
     "thon:sandbox:Sandbox",
@@ -193,12 +194,12 @@ export async function benchScale(options: BenchOptions): Promise<Section> {
       // The stack itself is one resource more; negligible against perTypeCount.
       row.push(median(rs.map((r) => r.ms)) / perTypeCount);
     }
-    typeRows.push([type, String(outputs), fmt(row[0]!, 2), fmt(row[1]!, 2)]);
+    typeRows.push([typeNames[type] ?? type, String(outputs), fmt(row[0]!, 2), fmt(row[1]!, 2)]);
     log(`${type}: ${outputs} outputs, ${fmt(row[0]!, 2)} ms -> ${fmt(row[1]!, 2)} ms per resource`);
   }
 
   const body = [
-    `Median of ${options.quick ? 1 : "3 (2 at 3000)"} runs, each in a fresh \`node --import tsx\` process; time is the wall time of the evaluation ` +
+    `Median of ${options.quick ? 1 : "3 (2 at 3000 participants)"} runs, each in a fresh \`node --import tsx\` process; time is the wall time of the evaluation ` +
       "(YAML load and validation, plan, components, Pulumi's mock runtime, the recorder), CPU is user+system time of the process " +
       "(it counts the GC's helper threads, so it can exceed the wall time). Every feature is on: TLS with the event CA, the nginx proxy, " +
       "Lemonade and the APISIX gateway with one consumer per participant. Floors register the same number of resources (same type mix for the SDK floor) " +
