@@ -7,6 +7,7 @@ import { fmt, table } from "./lib/stats.ts";
 import { load } from "./lib/host.ts";
 import { isMain, type BenchOptions, type Section } from "./lib/section.ts";
 import type { BlastResult } from "./blastWorker.ts";
+import { PROGRAM_NODE_FLAGS } from "../infra/nodeFlags.ts";
 
 const log = (text: string) => process.stdout.write(`[blast] ${text}\n`);
 
@@ -14,7 +15,7 @@ export async function benchBlast(options: BenchOptions): Promise<Section> {
   const sizes = options.quick ? [10, 100] : [10, 100, 1000];
   const results: BlastResult[] = [];
   for (const participants of sizes) {
-    const r = await runChild<BlastResult>("bench/blastWorker.ts", { participants }, { timeoutMs: 900_000 });
+    const r = await runChild<BlastResult>("bench/blastWorker.ts", { participants }, { nodeArgs: PROGRAM_NODE_FLAGS, timeoutMs: 900_000 });
     results.push(r);
     for (const c of r.changes) {
       const { create, update, replace, delete: del } = c.counts;

@@ -15,11 +15,17 @@ import { fmt, median, table } from "./lib/stats.ts";
 import { load } from "./lib/host.ts";
 import { isMain, type BenchOptions, type Section } from "./lib/section.ts";
 import type { ScaleKind, ScaleResult, ScaleSpec } from "./scaleWorker.ts";
+import { PROGRAM_NODE_FLAGS } from "../infra/nodeFlags.ts";
 
 const WORKER = "bench/scaleWorker.ts";
 
+/** The node flags `thon plan` and `pulumi up` run the program with (infra/nodeFlags.ts). */
+const PROGRAM_ARGS = ["--expose-gc", ...PROGRAM_NODE_FLAGS];
+/** V8's defaults, as before infra/nodeFlags.ts. */
+const DEFAULT_ARGS = ["--expose-gc"];
+
 function measure(spec: ScaleSpec, options: ChildOptions = {}): Promise<ScaleResult> {
-  return runChild<ScaleResult>(WORKER, spec, { nodeArgs: ["--expose-gc"], ...options, timeoutMs: 900_000 });
+  return runChild<ScaleResult>(WORKER, spec, { ...options, nodeArgs: options.nodeArgs ?? PROGRAM_ARGS, timeoutMs: 900_000 });
 }
 
 interface Summary {
@@ -46,7 +52,7 @@ function summarize(results: readonly ScaleResult[]): Summary {
 
 const log = (text: string) => process.stdout.write(`[scale] ${text}\n`);
 
-/** Stack-trace settings: what Pulumi does by default, and what evaluate() now does. */
+/** Stack traces kept: what Pulumi does by default (evaluate() and infra/index.ts now turn them off). */
 const STACKS_KEPT = { env: { THON_STACK_TRACES: "1" } } as const;
 
 interface Trio {
@@ -120,6 +126,7 @@ export async function benchScale(options: BenchOptions): Promise<Section> {
       fmt(p.ms / n),
       fmt(perRes(p), 2),
       fmt(p.peakRssMiB),
+      fmt(t.sdk.peakRssMiB),
       `${fmt((100 * p.gcMs) / p.ms, 0)} %`,
       fmt(perRes(t.sdk), 2),
       fmt(perRes(t.plain), 2),
@@ -139,13 +146,16 @@ export async function benchScale(options: BenchOptions): Promise<Section> {
   // 2. Stack traces, source maps and the young generation, side by side at one size.
   log(`variants at ${variantSize} participants`);
   const variants: { name: string; trio: Trio }[] = [
-    { name: "Pulumi's default: stack traces kept, source maps on (before)", trio: await trio(variantSize, variantReps, { child: STACKS_KEPT }) },
-    { name: "source maps off, stack traces kept", trio: await trio(variantSize, variantReps, { sourceMaps: false, child: STACKS_KEPT }) },
-    { name: "Error.stackTraceLimit = 0 (what evaluate() and infra/index.ts do now)", trio: await trio(variantSize, variantReps, { stackTraceLimit: 0 }) },
-    { name: "stackTraceLimit = 0 and source maps off", trio: await trio(variantSize, variantReps, { stackTraceLimit: 0, sourceMaps: false }) },
     {
-      name: "stackTraceLimit = 0, node --max-semi-space-size=64 (young generation 4x)",
-      trio: await trio(variantSize, variantReps, { stackTraceLimit: 0, child: { nodeArgs: ["--expose-gc", "--max-semi-space-size=64"] } }),
+      name: "before: Pulumi's defaults (stack traces kept, source maps on), V8's default heap",
+      trio: await trio(variantSize, variantReps, { child: { ...STACKS_KEPT, nodeArgs: DEFAULT_ARGS } }),
+    },
+    { name: "source maps off, stack traces kept", trio: await trio(variantSize, variantReps, { sourceMaps: false, child: { ...STACKS_KEPT, nodeArgs: DEFAULT_ARGS } }) },
+    { name: "Error.stackTraceLimit = 0, V8's default heap", trio: await trio(variantSize, variantReps, { stackTraceLimit: 0, child: { nodeArgs: DEFAULT_ARGS } }) },
+    { name: "stackTraceLimit = 0 and source maps off", trio: await trio(variantSize, variantReps, { stackTraceLimit: 0, sourceMaps: false, child: { nodeArgs: DEFAULT_ARGS } }) },
+    {
+      name: `now: stackTraceLimit = 0 and ${PROGRAM_NODE_FLAGS.join(" ")} (evaluate(), infra/index.ts, Pulumi.yaml, thon plan)`,
+      trio: await trio(variantSize, variantReps, { stackTraceLimit: 0 }),
     },
   ];
   const variantRows = variants.map(({ name, trio: t }) => [
@@ -163,7 +173,7 @@ export async function benchScale(options: BenchOptions): Promise<Section> {
   const bare: ScaleResult[] = [];
   for (let i = 0; i < variantReps; i++) bare.push(await measure({ kind: "program-bare", participants: variantSize, stackTraceLimit: 0 }));
   const bareSummary = summarize(bare);
-  const shipped = variants[2]!.trio.program;
+  const shipped = variants[4]!.trio.program;
 
   // 4. The SDK floor by type: what one resource costs, and how many Outputs the SDK makes for it.
   const perTypeCount = options.quick ? 200 : 300;
@@ -203,10 +213,11 @@ export async function benchScale(options: BenchOptions): Promise<Section> {
       "(YAML load and validation, plan, components, Pulumi's mock runtime, the recorder), CPU is user+system time of the process " +
       "(it counts the GC's helper threads, so it can exceed the wall time). Every feature is on: TLS with the event CA, the nginx proxy, " +
       "Lemonade and the APISIX gateway with one consumer per participant. Floors register the same number of resources (same type mix for the SDK floor) " +
-      "with trivial inputs and no logic of ours, under the same stack-trace setting.",
+      "with trivial inputs and no logic of ours, under the same stack-trace setting and node flags " +
+      `(\`${PROGRAM_NODE_FLAGS.join(" ")}\`, as \`thon plan\` and \`pulumi up\` run the program now).`,
     "",
     table(
-      ["participants", "resources", "time s", "CPU s", "ms/participant", "ms/resource", "peak RSS MiB", "GC", "SDK floor ms/res", "plain floor ms/res", "÷ SDK floor", "÷ plain floor", "runs"],
+      ["participants", "resources", "time s", "CPU s", "ms/participant", "ms/resource", "peak RSS MiB", "SDK floor peak MiB", "GC", "SDK floor ms/res", "plain floor ms/res", "÷ SDK floor", "÷ plain floor", "runs"],
       scaleRows,
     ),
     "",
