@@ -37,7 +37,7 @@ export interface BlastResult {
 
 /** The participant a resource name belongs to, or undefined for shared ones. */
 function ownerOf(name: string, users: ReadonlySet<string>): string | undefined {
-  const m = /^thon-(?:workspace-dir-|workspace-|password-|sockets-|stop-|nginx-|llm-key-|consumer-)?(.+)$/.exec(name);
+  const m = /^thon-(?:workspace-dir-|workspace-|password-|sockets-|stop-|nginx-|upstream-|llm-key-|consumer-)?(.+)$/.exec(name);
   return m && users.has(m[1]!) ? m[1] : undefined;
 }
 

@@ -216,9 +216,9 @@ async function deploy(): Promise<Deployment> {
 
 export async function benchProxy(options: BenchOptions): Promise<Section> {
   ensureTools({ wrk: "wrk", nginx: "nginx-light", openssl: "openssl" });
-  const reps = options.quick ? 1 : 3;
-  const seconds = options.quick ? 3 : 5;
-  const wsSeconds = options.quick ? 2 : 3;
+  const reps = options.quick ? 1 : 4;
+  const seconds = options.quick ? 3 : 4;
+  const wsSeconds = options.quick ? 2 : 2;
   const connections = 16;
   log(`start; ${load()}`);
   const d = await deploy();

@@ -206,10 +206,12 @@ describe("server file", () => {
     else expect(text).toContain(`alias ${ca};`);
   });
 
-  it("puts the access log and the upload limit where the event says", () => {
-    expect(lines(renderServer(event()))).toEqual(expect.arrayContaining(["access_log /var/log/nginx/thon-test.access.log;", "client_max_body_size 100m;"]));
+  it("puts the access log (buffered: written in blocks, at most a second late) and the upload limit where the event says", () => {
+    expect(lines(renderServer(event()))).toEqual(
+      expect.arrayContaining(["access_log /var/log/nginx/thon-test.access.log combined buffer=64k flush=1s;", "client_max_body_size 100m;"]),
+    );
     const text = lines(renderServer(event("proxy:\n  accessLog: /srv/log/thon.log\n  clientMaxBodySize: 1g\n")));
-    expect(text).toEqual(expect.arrayContaining(["access_log /srv/log/thon.log;", "client_max_body_size 1g;"]));
+    expect(text).toEqual(expect.arrayContaining(["access_log /srv/log/thon.log combined buffer=64k flush=1s;", "client_max_body_size 1g;"]));
   });
 
   it("lays out the files under configDir and includeDir", () => {
