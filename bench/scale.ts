@@ -71,7 +71,7 @@ async function trio(
   reps: number,
   variant: { stackTraceLimit?: number; sourceMaps?: boolean; child?: ChildOptions } = { stackTraceLimit: 0 },
 ): Promise<Trio> {
-  const runs: Record<Exclude<ScaleKind, "program-bare">, ScaleResult[]> = { program: [], "floor-sdk": [], "floor-plain": [] };
+  const runs: Record<Exclude<ScaleKind, "program-bare" | "parts">, ScaleResult[]> = { program: [], "floor-sdk": [], "floor-plain": [] };
   let types: Record<string, number> | undefined;
   for (let rep = 0; rep < reps; rep++) {
     const p = await measure(
@@ -175,7 +175,26 @@ export async function benchScale(options: BenchOptions): Promise<Section> {
   const bareSummary = summarize(bare);
   const shipped = variants[4]!.trio.program;
 
-  // 4. The SDK floor by type: what one resource costs, and how many Outputs the SDK makes for it.
+  // 4. Our own pure parts, far beyond the sizes above: anything super-linear shows.
+  const partSizes = options.quick ? [1000, 10000] : [1000, 3000, 10000];
+  const parts = new Map<number, Record<string, number>>();
+  for (const n of partSizes) {
+    const rs: ScaleResult[] = [];
+    for (let i = 0; i < variantReps; i++) rs.push(await measure({ kind: "parts", participants: n }));
+    const names = Object.keys(rs[0]!.partsMs!);
+    parts.set(n, Object.fromEntries(names.map((k) => [k, median(rs.map((r) => r.partsMs![k]!))])));
+  }
+  const partNames = Object.keys(parts.get(partSizes[0]!)!);
+  const first = partSizes[0]!;
+  const last = partSizes.at(-1)!;
+  const partRows = partNames.map((k) => [
+    k,
+    ...partSizes.map((n) => fmt(parts.get(n)![k]!)),
+    `${fmt(parts.get(last)![k]! / parts.get(first)![k]!, 1)} (linear: ${last / first})`,
+  ]);
+  log(`our parts: ${partRows.map((r) => `${r[0]} ${r.at(-1)}`).join("; ")}`);
+
+  // 5. The SDK floor by type: what one resource costs, and how many Outputs the SDK makes for it.
   const perTypeCount = options.quick ? 200 : 300;
   const typeRows: string[][] = [];
   const typeNames: Record<string, string> = { "bench:index:Plain": "plain CustomResource", "thon:sandbox:Sandbox": "ComponentResource" };
@@ -229,6 +248,10 @@ export async function benchScale(options: BenchOptions): Promise<Section> {
     "",
     `The recorder (inputs copied, secrets unwrapped, sha256 per input): the program without it takes ${fmt(bareSummary.ms / 1000)} s, ` +
       `with it ${fmt(shipped.ms / 1000)} s at ${variantSize} participants.`,
+    "",
+    `**Our own parts alone** (no Pulumi; ms, median of ${variantReps}): what runs before any resource is declared, and the nginx text every participant gets:`,
+    "",
+    table(["part", ...partSizes.map((n) => `${n} participants`), `t(${last})/t(${first})`], partRows),
     "",
     `**The SDK floor by type** (${perTypeCount} resources of one type, ms per resource; the SDK makes one Output, with four promises, per declared output property):`,
     "",

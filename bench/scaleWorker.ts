@@ -10,6 +10,9 @@
 //                command.local.Command, ...) with trivial inputs, no logic of ours
 //   floor-plain  the same number of plain pulumi.CustomResources: the bare
 //                mock runtime
+//   parts        our own pure parts alone, without Pulumi: thon.yaml load and
+//                validation, the planner, the nginx renderers with the reload
+//                manifest (sha256 per file); `partsMs` has each
 //
 // Prints one JSON line: wall time of the evaluation, resource count, peak RSS
 // and GC time.
@@ -28,12 +31,15 @@ import { evaluateEventFile } from "../infra/cli/plan.ts";
 import { defineEvent } from "../infra/program.ts";
 import { loadEvent } from "../infra/config/load.ts";
 import { thonMocks } from "../infra/mock/mocks.ts";
+import { planEvent } from "../infra/plan.ts";
+import { nginxLayout, participantFile, renderManifest, renderParticipant, renderUpstream, upstreamFile } from "../infra/render/nginx.ts";
+import { createHash } from "node:crypto";
 import { report } from "./lib/child.ts";
 import { benchEventYaml } from "./lib/events.ts";
 
 const settings = settingsModule as unknown as { waitForRPCs(): Promise<void> };
 
-export type ScaleKind = "program" | "program-bare" | "floor-sdk" | "floor-plain";
+export type ScaleKind = "program" | "program-bare" | "floor-sdk" | "floor-plain" | "parts";
 
 export interface ScaleSpec {
   readonly kind: ScaleKind;
@@ -63,6 +69,8 @@ export interface ScaleResult {
   readonly gcCount: number;
   /** GC pause time by kind: "minor" (scavenges of the young generation), "major" (mark-compact), "incremental", "weak". */
   readonly gcByKind: Record<string, { ms: number; count: number }>;
+  /** kind "parts": ms per part. */
+  readonly partsMs?: Record<string, number>;
 }
 
 const GC_KINDS: Record<number, string> = { 1: "minor", 4: "major", 8: "incremental", 16: "weak" };
@@ -154,6 +162,7 @@ async function measure(spec: ScaleSpec): Promise<ScaleResult> {
   writeFileSync(file, benchEventYaml(spec.participants));
   const types: Record<string, number> = {};
   const outputProps: Record<string, number> = {};
+  const partsMs: Record<string, number> = {};
   let resources = 0;
 
   let gcMs = 0;
@@ -191,6 +200,26 @@ async function measure(spec: ScaleSpec): Promise<ScaleResult> {
         await runBare(counting(thonMocks, types), () => {
           const outputs = defineEvent(loadEvent(file));
           return { participants: outputs.participants, event: outputs.event };
+        });
+        break;
+      }
+      case "parts": {
+        const timed = <T>(name: string, fn: () => T): T => {
+          const t0 = performance.now();
+          const out = fn();
+          partsMs[name] = performance.now() - t0;
+          return out;
+        };
+        const event = timed("load and validate thon.yaml", () => loadEvent(file));
+        const plan = timed("plan", () => planEvent(event));
+        timed("render nginx files and the manifest", () => {
+          const layout = nginxLayout(event);
+          const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+          const entries = plan.participants.flatMap((p) => [
+            { path: participantFile(layout, p.name), sha256: sha(renderParticipant(event, p)) },
+            { path: upstreamFile(layout, p.name), sha256: sha(renderUpstream(event, p)) },
+          ]);
+          return renderManifest(entries);
         });
         break;
       }
@@ -234,6 +263,7 @@ async function measure(spec: ScaleSpec): Promise<ScaleResult> {
     gcMs,
     gcCount,
     gcByKind,
+    ...(spec.kind === "parts" ? { partsMs } : {}),
   };
 }
 
