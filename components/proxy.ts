@@ -9,6 +9,8 @@ import {
   renderParticipant,
   renderReloadScript,
   renderServer,
+  renderUpstream,
+  upstreamFile,
   type ManifestEntry,
   type NginxLayout,
 } from "../infra/render/nginx.ts";
@@ -31,13 +33,14 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
  *
  * Every file is its own command resource whose content arrives on stdin:
  * the certificates, the private key (mode 0600, a secret input, never on a
- * command line), the server file, and one file per participant
- * (`thon-nginx-<user>`). One reload resource depends on all of them; its
+ * command line), the server file, and two files per participant: their
+ * location (`thon-nginx-<user>`) and their upstream, the socket with
+ * keepalive (`thon-upstream-<user>`). One reload resource depends on all of them; its
  * input is the manifest of their hashes, so any changed file updates it and
  * it runs again: prune files of removed participants, check the hashes,
- * `nginx -t`, graceful `nginx -s reload`. Adding a participant is one new
- * file resource plus that one update; removing one is the file's delete plus
- * the same update.
+ * `nginx -t`, graceful `nginx -s reload`. Adding a participant is two new
+ * file resources plus that one update; removing one is the files' deletes
+ * plus the same update.
  */
 export class Proxy extends pulumi.ComponentResource {
   public readonly layout: NginxLayout;
@@ -92,7 +95,7 @@ export class Proxy extends pulumi.ComponentResource {
         create: writeFileScript(layout.serverFile, { mode: "0644" }),
         delete: [
           removeFileScript(layout.serverFile).trimEnd(),
-          `rm -rf -- ${shellQuote(layout.participantsDir)}`,
+          `rm -rf -- ${shellQuote(layout.participantsDir)} ${shellQuote(layout.upstreamsDir)}`,
           `{ ${event.proxy.nginx} -t -q && ${event.proxy.nginx} -s reload; } || echo "thon: nginx was not reloaded after removing the event; reload it by hand" >&2`,
           "",
         ].join("\n"),
@@ -102,18 +105,17 @@ export class Proxy extends pulumi.ComponentResource {
     );
     manifest.push(pulumi.output({ path: layout.serverFile, sha256: sha256(serverText) }));
 
-    // One file per participant, named from the user alone; depends on the
-    // server file only so that `pulumi destroy` removes it first.
-    const participantFiles = args.participants.map((p) =>
-      writeFile(p.resourceNames.proxyConfig, participantFile(layout, p.name), renderParticipant(event, p), "0644", {
-        dependsOn: [server],
-      }),
-    );
+    // Two files per participant, named from the user alone; they depend on the
+    // server file only so that `pulumi destroy` removes them first.
+    const participantFiles = args.participants.flatMap((p) => [
+      writeFile(p.resourceNames.proxyUpstream, upstreamFile(layout, p.name), renderUpstream(event, p), "0644", { dependsOn: [server] }),
+      writeFile(p.resourceNames.proxyConfig, participantFile(layout, p.name), renderParticipant(event, p), "0644", { dependsOn: [server] }),
+    ]);
 
     this.reload = target.command(
       `${name}-reload`,
       {
-        create: renderReloadScript({ nginx: event.proxy.nginx, participantsDir: layout.participantsDir }),
+        create: renderReloadScript({ nginx: event.proxy.nginx, participantsDir: layout.participantsDir, upstreamsDir: layout.upstreamsDir }),
         stdin: pulumi.all(manifest).apply(renderManifest),
       },
       { parent: this, dependsOn: [...tlsFiles, server, ...participantFiles] },

@@ -40,6 +40,8 @@ export interface ParticipantPlan {
     readonly stop: string;
     /** The participant's nginx location file (components/proxy.ts). */
     readonly proxyConfig: string;
+    /** The participant's nginx upstream file (their socket, with keepalive). */
+    readonly proxyUpstream: string;
   };
   readonly containerName: string;
   readonly workspace: WorkspacePlan;
@@ -89,6 +91,8 @@ export function planParticipant(event: Event, p: Participant): ParticipantPlan {
       workspaceDir: `thon-workspace-dir-${n}`,
       stop: `thon-stop-${n}`,
       proxyConfig: `thon-nginx-${n}`,
+      // Not thon-nginx-upstream-<user>: that is also thon-nginx-<user> for a user named "upstream-<user>".
+      proxyUpstream: `thon-upstream-${n}`,
     },
     containerName: `thon-${n}`,
     workspace,

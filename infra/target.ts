@@ -38,8 +38,13 @@ export interface Target {
 /** Default program options, shared by every target: run commands with sh, fail on errors. */
 const SHELL_PREFIX = "set -eu\n";
 
-function withShell(script: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {
-  return script === undefined ? undefined : pulumi.output(script).apply((s) => SHELL_PREFIX + s);
+// Plain text stays plain: an Output per script (and per environment) would
+// cost each command several promises for a value known from the start.
+function withShell(script: pulumi.Input<string>): pulumi.Input<string>;
+function withShell(script: pulumi.Input<string> | undefined): pulumi.Input<string> | undefined;
+function withShell(script: pulumi.Input<string> | undefined): pulumi.Input<string> | undefined {
+  if (script === undefined) return undefined;
+  return typeof script === "string" ? SHELL_PREFIX + script : pulumi.output(script).apply((s) => SHELL_PREFIX + s);
 }
 
 class LocalTarget implements Target {
@@ -54,9 +59,12 @@ class LocalTarget implements Target {
 
   command(name: string, args: ShellCommandArgs, opts?: pulumi.CustomResourceOptions): ShellCommand {
     const cmd: command.local.CommandArgs = {
-      create: withShell(args.create)!,
+      create: withShell(args.create),
       interpreter: ["/bin/sh", "-c"],
-      environment: pulumi.output(args.environment ?? {}).apply((env) => ({ ...this.dockerEnv, ...env })),
+      environment:
+        args.environment === undefined
+          ? { ...this.dockerEnv }
+          : pulumi.output(args.environment).apply((env) => ({ ...this.dockerEnv, ...env })),
     };
     return new command.local.Command(
       name,
@@ -104,7 +112,7 @@ class SshTarget implements Target {
       name,
       {
         connection: this.connection,
-        create: withShell(args.create)!,
+        create: withShell(args.create),
         ...(args.update !== undefined ? { update: withShell(args.update) } : {}),
         ...(args.delete !== undefined ? { delete: withShell(args.delete) } : {}),
         ...(args.stdin !== undefined ? { stdin: args.stdin } : {}),

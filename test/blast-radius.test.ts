@@ -24,7 +24,7 @@ async function afterEdit(change: (text: string) => string): Promise<EvaluationDi
 
 /** The user a resource belongs to, from its name (thon-<user>, thon-workspace-<user>, thon-nginx-<user>, ...). */
 function owner(name: string): string {
-  return name.replace(/^thon-(workspace-dir-|workspace-|password-|sockets-|stop-|nginx-)?/, "");
+  return name.replace(/^thon-(workspace-dir-|workspace-|password-|sockets-|stop-|nginx-|upstream-)?/, "");
 }
 
 /** The shared proxy reload, rerun because its manifest (stdin) lists the participant files. */
@@ -40,12 +40,13 @@ describe("blast radius on a 50-participant event", () => {
     expect(before.resources.filter((r) => r.type === "docker:index/container:Container")).toHaveLength(50);
   });
 
-  it("adding one participant creates only their five resources and their nginx file, plus the reload update", async () => {
+  it("adding one participant creates only their five resources and their two nginx files, plus the reload update", async () => {
     const diff = await afterEdit((t) => edit.addUser(t, "newcomer", "g3"));
-    expect(diff.counts).toEqual({ create: 6, update: 1, replace: 0, delete: 0 });
+    expect(diff.counts).toEqual({ create: 7, update: 1, replace: 0, delete: 0 });
     expect(diff.names("create")).toEqual([
       "command:local:Command::thon-nginx-newcomer",
       "command:local:Command::thon-sockets-newcomer",
+      "command:local:Command::thon-upstream-newcomer",
       "docker:index/container:Container::thon-newcomer",
       "docker:index/volume:Volume::thon-workspace-newcomer",
       "random:index/randomPassword:RandomPassword::thon-password-newcomer",
@@ -56,10 +57,11 @@ describe("blast radius on a 50-participant event", () => {
     expect(diff.changes.some((c) => isTls(c.type))).toBe(false);
   });
 
-  it("removing one participant deletes only their resources and their nginx file, plus the reload update; their volume is retained", async () => {
+  it("removing one participant deletes only their resources and their nginx files, plus the reload update; their volume is retained", async () => {
     const diff = await afterEdit((t) => edit.removeUser(t, "u017"));
-    expect(diff.counts).toEqual({ create: 0, update: 1, replace: 0, delete: 6 });
+    expect(diff.counts).toEqual({ create: 0, update: 1, replace: 0, delete: 7 });
     expect(diff.names("delete")).toContain("command:local:Command::thon-nginx-u017");
+    expect(diff.names("delete")).toContain("command:local:Command::thon-upstream-u017");
     expect(diff.changes.filter((c) => c.kind === "update")).toEqual([expect.objectContaining(RELOAD)]);
     expect(touched(diff)).toEqual(new Set(["u017", "proxy-reload"]));
     expect(diff.changes.some((c) => isTls(c.type))).toBe(false);

@@ -15,6 +15,7 @@ describe("planner", () => {
       workspaceDir: "thon-workspace-dir-alice",
       stop: "thon-stop-alice",
       proxyConfig: "thon-nginx-alice",
+      proxyUpstream: "thon-upstream-alice",
     });
     expect(alice.containerName).toBe("thon-alice");
     expect(alice.workspace).toEqual({ kind: "volume", volumeName: "thon-workspace-alice" });

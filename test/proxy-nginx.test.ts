@@ -12,7 +12,7 @@
 // does.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { connect as h2connect } from "node:http2";
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
 import { X509Certificate } from "node:crypto";
@@ -107,6 +107,8 @@ interface Seen {
 
 interface Backend {
   readonly seen: Seen[];
+  /** Connections nginx has opened to this backend so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -126,6 +128,8 @@ async function startBackend(name: string, socketPath: string): Promise<Backend> 
     seen.push({ url: req.url!, headers: req.headers });
     ws.on("message", (data) => ws.send(`${name}:${String(data)}`));
   });
+  let connections = 0;
+  server.on("connection", () => connections++);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(socketPath, () => resolve());
@@ -134,6 +138,7 @@ async function startBackend(name: string, socketPath: string): Promise<Backend> 
   chmodSync(socketPath, 0o660);
   return {
     seen,
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
@@ -164,7 +169,7 @@ interface Deployment {
 }
 
 const isProxyOrSocketCommand = (r: RecordedResource) =>
-  r.type === "command:local:Command" && (r.name.startsWith("thon-proxy-") || r.name.startsWith("thon-nginx-") || r.name.startsWith("thon-sockets-") || r.name.startsWith("thon-tls-"));
+  r.type === "command:local:Command" && /^thon-(proxy|nginx|upstream|sockets|tls)-/.test(r.name);
 
 async function deploy(users: readonly string[], tlsYaml = ""): Promise<Deployment> {
   if (process.getuid?.() !== 0) throw new Error("the real-nginx tests run nginx's workers as www-data and make socket folders owned by uid 1000: run them as root (CI does)");
@@ -339,6 +344,33 @@ describe("real nginx: the event's HTTPS entry (tls mode ca)", () => {
     expect(seen.headers.upgrade).toBe("websocket");
   });
 
+  it("keeps the connection to alice's code-server open between requests (upstream keepalive)", async () => {
+    const alice = d.backends.get("alice")!;
+    const [connectionsBefore, seenBefore] = [alice.connections(), alice.seen.length];
+    // One client connection, so one nginx worker; five requests one after the other.
+    const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1, ca });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = httpsRequest({ host: "127.0.0.1", port: d.https, path: `/alice/keep/${i}`, agent, timeout: 5_000 }, (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode!));
+          });
+          req.on("error", reject);
+          req.end();
+        });
+        expect(status).toBe(200);
+      }
+    } finally {
+      agent.destroy();
+    }
+    expect(alice.seen.length - seenBefore).toBe(5);
+    // Without an upstream keepalive nginx would open (and close) one connection per request.
+    expect(alice.connections() - connectionsBefore).toBeLessThanOrEqual(1);
+    // Plain requests go upstream without "Connection: close".
+    expect(alice.seen.at(-1)!.headers.connection).toBeUndefined();
+  });
+
   it("forwards Host with the port over HTTP/2 too", async () => {
     const session = h2connect(`https://127.0.0.1:${d.https}`, { ca });
     try {
@@ -358,7 +390,7 @@ describe("real nginx: the event's HTTPS entry (tls mode ca)", () => {
     }
   });
 
-  it("adding carol runs her socket folder, her file and one reload; an open WebSocket survives the reload", async () => {
+  it("adding carol runs her socket folder, her two files and one reload; an open WebSocket survives the reload", async () => {
     const ws = await openSocket(d.https, "/alice/session", ca);
     openSockets.push(ws);
     expect(await echo(ws, "before")).toBe("alice:before");
@@ -368,9 +400,10 @@ describe("real nginx: the event's HTTPS entry (tls mode ca)", () => {
 
     const after = await runEvent(toEvent(parseThonFile(d.yaml(["alice", "bob", "carol"]))));
     const steps = commandSteps(d.evaluation, after, isProxyOrSocketCommand);
-    expect(stepNames(steps).sort()).toEqual(["create thon-nginx-carol", "create thon-sockets-carol", "update thon-proxy-reload"]);
-    // The reload runs after the new file exists (it depends on it).
+    expect(stepNames(steps).sort()).toEqual(["create thon-nginx-carol", "create thon-sockets-carol", "create thon-upstream-carol", "update thon-proxy-reload"]);
+    // The reload runs after the new files exist (it depends on them).
     expect(stepNames(steps).indexOf("update thon-proxy-reload")).toBeGreaterThan(stepNames(steps).indexOf("create thon-nginx-carol"));
+    expect(stepNames(steps).indexOf("update thon-proxy-reload")).toBeGreaterThan(stepNames(steps).indexOf("create thon-upstream-carol"));
     for (const s of steps) mustRun(s.resource, s.op);
     d.backends.set("carol", await startBackend("carol", `${d.root}/sockets/carol/code-server.sock`));
 
@@ -388,15 +421,17 @@ describe("real nginx: the event's HTTPS entry (tls mode ca)", () => {
     (d as { evaluation: Evaluation }).evaluation = after;
   });
 
-  it("removing bob: the reload update drops his location before Pulumi deletes his file resource", async () => {
+  it("removing bob: the reload update drops his location and upstream before Pulumi deletes his file resources", async () => {
     const after = await runEvent(toEvent(parseThonFile(d.yaml(["alice", "carol"]))));
     const steps = commandSteps(d.evaluation, after, isProxyOrSocketCommand);
     expect(stepNames(steps)[0]).toBe("update thon-proxy-reload");
-    expect(stepNames(steps).slice(1).sort()).toEqual(["delete thon-nginx-bob", "delete thon-sockets-bob"]);
+    expect(stepNames(steps).slice(1).sort()).toEqual(["delete thon-nginx-bob", "delete thon-sockets-bob", "delete thon-upstream-bob"]);
 
     const oldWorkers = workers(d.nginx.masterPid());
     mustRun(steps[0]!.resource, steps[0]!.op);
     expect(existsSync(`${d.root}/etc/thon/participants/bob.conf`)).toBe(false);
+    expect(existsSync(`${d.root}/etc/thon/upstreams/bob.conf`)).toBe(false);
+    expect(existsSync(`${d.root}/etc/thon/upstreams/alice.conf`)).toBe(true);
     // The reload is asynchronous: old workers accept until the new ones take over.
     await reloaded(d.nginx, oldWorkers);
     const bobSeen = d.backends.get("bob")!.seen.length;
@@ -444,9 +479,10 @@ describe("real nginx: the event's HTTPS entry (tls mode ca)", () => {
     // Dependents first: participant files before the server file, the server file before the certificates.
     const names = stepNames(steps);
     expect(names.indexOf("delete thon-nginx-alice")).toBeLessThan(names.indexOf("delete thon-proxy-server"));
+    expect(names.indexOf("delete thon-upstream-alice")).toBeLessThan(names.indexOf("delete thon-proxy-server"));
     expect(names.indexOf("delete thon-proxy-server")).toBeLessThan(names.indexOf("delete thon-proxy-server-key"));
     for (const s of steps) mustRun(s.resource, s.op);
-    for (const f of ["conf.d/thon-nx.conf", "thon/participants", "thon/tls/server.key", "thon/tls/ca.crt"]) {
+    for (const f of ["conf.d/thon-nx.conf", "thon/participants", "thon/upstreams", "thon/tls/server.key", "thon/tls/ca.crt"]) {
       expect(existsSync(`${d.root}/etc/${f}`), f).toBe(false);
     }
     await waitFor(async () => !(await get(d.https, "/alice/", ca).then(() => true, () => false)), "the HTTPS port to close");

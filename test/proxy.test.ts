@@ -145,7 +145,7 @@ describe("Tls: other modes", () => {
 });
 
 describe("Proxy: files through the target, one reload", () => {
-  it("writes the certificates, the server file and one file per participant, and reloads after all of them", async () => {
+  it("writes the certificates, the server file and two files per participant (location, upstream), and reloads after all of them", async () => {
     const e = await runEvent(makeEvent({ alpha: ["alice", "0day"], beta: ["team_7-b"] }));
     const proxy = find(e, "thon:proxy:Proxy", "thon-proxy");
     expect(children(e, proxy)).toEqual(
@@ -158,12 +158,19 @@ describe("Proxy: files through the target, one reload", () => {
         "thon-proxy-server",
         "thon-proxy-server-cert",
         "thon-proxy-server-key",
+        "thon-upstream-0day",
+        "thon-upstream-alice",
+        "thon-upstream-team_7-b",
       ].map((n) => `${CMD}::${n}`),
     );
     const file = find(e, CMD, "thon-nginx-team_7-b").inputs;
     expect(file.create).toContain("mv -f -- '/etc/nginx/thon/participants/team_7-b.conf.thon-new' '/etc/nginx/thon/participants/team_7-b.conf'");
     expect(file.delete).toBe("set -eu\nrm -f -- '/etc/nginx/thon/participants/team_7-b.conf'\n");
     expect(file.stdin).toContain("location /team_7-b/ {");
+    const upstream = find(e, CMD, "thon-upstream-team_7-b").inputs;
+    expect(upstream.create).toContain("mv -f -- '/etc/nginx/thon/upstreams/team_7-b.conf.thon-new' '/etc/nginx/thon/upstreams/team_7-b.conf'");
+    expect(upstream.delete).toBe("set -eu\nrm -f -- '/etc/nginx/thon/upstreams/team_7-b.conf'\n");
+    expect(upstream.stdin).toContain("server unix:/var/lib/thon/sockets/team_7-b/code-server.sock;");
     expect(find(e, CMD, "thon-proxy-server").inputs.create).toContain("'/etc/nginx/conf.d/thon-test.conf'");
     const reload = find(e, CMD, "thon-proxy-reload");
     const urns = children(e, proxy).filter((n) => !n.endsWith("thon-proxy-reload")).map((n) => find(e, CMD, n.split("::")[1]!).urn);
@@ -177,11 +184,15 @@ describe("Proxy: files through the target, one reload", () => {
       "/etc/nginx/thon/participants/team_7-b.conf",
       "/etc/nginx/thon/tls/ca.crt",
       "/etc/nginx/thon/tls/server.crt",
+      "/etc/nginx/thon/upstreams/0day.conf",
+      "/etc/nginx/thon/upstreams/alice.conf",
+      "/etc/nginx/thon/upstreams/team_7-b.conf",
     ]);
     expect(reload.inputs.create).toContain("nginx -t");
     expect(reload.inputs.create).toContain("nginx -s reload");
     // Participant files go before the server file on destroy (they depend on it), which goes before the certificates.
     expect(find(e, CMD, "thon-nginx-alice").options.dependencies).toEqual([find(e, CMD, "thon-proxy-server").urn]);
+    expect(find(e, CMD, "thon-upstream-alice").options.dependencies).toEqual([find(e, CMD, "thon-proxy-server").urn]);
     expect(find(e, CMD, "thon-proxy-server").options.dependencies).toEqual(
       [find(e, CMD, "thon-proxy-ca-cert").urn, find(e, CMD, "thon-proxy-server-cert").urn, find(e, CMD, "thon-proxy-server-key").urn].sort(),
     );

@@ -11,7 +11,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nginxIds, renderParticipant } from "../infra/render/nginx.ts";
+import { nginxIds, renderParticipant, renderUpstream } from "../infra/render/nginx.ts";
 import { makeEvent } from "./support/events.ts";
 import { mustRun } from "./support/commands.ts";
 import { freePort, processUid, startNginx, waitFor, workers, type TestNginx } from "./support/nginx.ts";
@@ -87,13 +87,16 @@ describe("socket permissions: nginx workers as www-data, sockets made by uid 100
     const conf = join(root, "conf.d");
     mkdirSync(conf);
     const participants = join(root, "participants");
+    const upstreams = join(root, "upstreams");
     mkdirSync(participants);
+    mkdirSync(upstreams);
     for (const user of ["alice", "wronggroup", "mallory"]) {
-      writeFileSync(join(participants, `${user}.conf`), renderParticipant({ name: "perm" }, { name: user, endpointPath: `/${user}/`, socketHostPath: sock(user) }));
+      writeFileSync(join(participants, `${user}.conf`), renderParticipant({ name: "perm" }, { name: user, endpointPath: `/${user}/` }));
+      writeFileSync(join(upstreams, `${user}.conf`), renderUpstream({ name: "perm" }, { name: user, socketHostPath: sock(user) }));
     }
     writeFileSync(
       join(conf, "server.conf"),
-      `map $http_upgrade ${nginxIds("perm").upgradeVar} { default upgrade; '' close; }\nserver {\n  listen 127.0.0.1:${port};\n  location / { return 404; }\n  include ${participants}/*.conf;\n}\n`,
+      `map $http_upgrade ${nginxIds("perm").upgradeVar} { default upgrade; '' ''; }\ninclude ${upstreams}/*.conf;\nserver {\n  listen 127.0.0.1:${port};\n  location / { return 404; }\n  include ${participants}/*.conf;\n}\n`,
     );
     nginx = await startNginx(join(root, "nginx"), { includeGlob: `${conf}/*.conf`, user: "www-data www-data" }, port);
   });

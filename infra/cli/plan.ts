@@ -8,7 +8,12 @@ import { diffEvaluations, type EvaluationDiff } from "../mock/diff.ts";
 let runs = 0;
 
 /** Runs infra/index.ts for `file` as stack `stack`, the way `pulumi preview` would. */
-export function evaluateEventFile(file: string, stack = "dev"): Promise<Evaluation> {
+export async function evaluateEventFile(file: string, stack = "dev"): Promise<Evaluation> {
+  // What infra/index.ts imports, loaded before the run: evaluate() turns stack
+  // traces off, and under `node --import tsx` an ES module importing a
+  // CommonJS package (@pulumi/docker, ...) for the first time needs them
+  // (infra/stackTraces.ts). Cached: only the first run pays.
+  await Promise.all([import("@pulumi/pulumi"), import("../config/load.ts"), import("../program.ts"), import("../stackTraces.ts")]);
   // A fresh module URL per run: ESM caches modules, and the program must run again.
   const url = new URL("../index.ts", import.meta.url);
   url.search = `?run=${++runs}`;

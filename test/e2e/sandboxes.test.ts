@@ -395,12 +395,13 @@ describe("e2e: the program's sandboxes on a real Docker engine", () => {
     v3 = await evaluateSpec(dir, "thon.v3.yaml", { ...spec, image: (v2.resources.find((r) => r.type === TYPES.image)!.inputs.name as string), users: spec.users.filter((u) => u.name !== cy) });
     const diff = await engine.apply(v2, v3);
     expect(diff.counts).toMatchObject({ create: 0, replace: 0 });
-    // The proxy: cy's location file goes, and the one reload runs again.
+    // The proxy: cy's location and upstream files go, and the one reload runs again.
     expect(diff.names("update")).toEqual([`${TYPES.command}::thon-proxy-reload`]);
     expect(diff.names("delete")).toEqual(
       [
         `${TYPES.command}::thon-nginx-${cy}`,
         `${TYPES.command}::thon-sockets-${cy}`,
+        `${TYPES.command}::thon-upstream-${cy}`,
         `${TYPES.container}::thon-${cy}`,
         `${TYPES.password}::thon-password-${cy}`,
         `${TYPES.volume}::thon-workspace-${cy}`,
@@ -414,8 +415,16 @@ describe("e2e: the program's sandboxes on a real Docker engine", () => {
     expect(readFileSync(join(volume!.Mountpoint, `${cy}.txt`), "utf8")).toBe(`written by ${cy}\n`);
     expect(existsSync(join(socketOf(v2, cy), ".."))).toBe(false);
     for (const u of [ada, bob, dan]) expect((await inspect(`thon-${u}`))!.Id, u).toBe(ids.get(u));
-    // nginx no longer routes to cy; the others still answer.
-    expect((await httpsLoopback(httpsPort, { ca: caPem, path: `/${cy}/login` })).status).toBe(404);
+    // nginx no longer routes to cy; the others still answer. The reload is
+    // asynchronous: until the new workers take over, an old one may still
+    // take a connection and answer 502 (cy's socket is gone).
+    const deadline = Date.now() + 10_000;
+    let gone = (await httpsLoopback(httpsPort, { ca: caPem, path: `/${cy}/login` })).status;
+    while (gone === 502 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      gone = (await httpsLoopback(httpsPort, { ca: caPem, path: `/${cy}/login` })).status;
+    }
+    expect(gone).toBe(404);
     for (const u of [ada, bob]) expect((await httpsLoopback(httpsPort, { ca: caPem, path: `/${u}/login` })).status).toBe(200);
     // thon check with the old outputs names cy as down (404); with the new ones all are up.
     const stale = await thonCheck(v2.outputs);

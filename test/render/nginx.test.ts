@@ -11,8 +11,11 @@ import {
   renderParticipant,
   renderReloadScript,
   renderServer,
+  renderUpstream,
   serverNames,
   TLS_CIPHERS,
+  upstreamFile,
+  UPSTREAM_KEEPALIVE,
 } from "../../infra/render/nginx.ts";
 import { removeFileScript, shellQuote, writeFileScript } from "../../infra/render/shell.ts";
 import { makeEvent } from "../support/events.ts";
@@ -25,15 +28,16 @@ describe("participant file", () => {
     ["alice", "/alice/", "/alice"],
     ["0day", "/0day/", "/0day"],
     ["team_7-b", "/team_7-b/", "/team_7-b"],
-  ])("%s: its prefix, a redirect from the bare path, and the socket with the prefix stripped", (name, prefix, bare) => {
+  ])("%s: its prefix, a redirect from the bare path, and their upstream (the socket) with the prefix stripped", (name, prefix, bare) => {
     const e = event();
     const p = planEvent(e).participants.find((x) => x.name === name)!;
     const text = lines(renderParticipant(e, p));
     expect(text).toContain(`location ${prefix} {`);
     expect(text).toContain(`location = ${bare} {`);
     expect(text).toContain(`return 301 ${prefix}$is_args$args;`);
-    // The URI part "/" after the socket replaces the whole prefix: /alice/x -> /x, never /alice/alice/x.
-    expect(text).toContain(`proxy_pass http://unix:/var/lib/thon/sockets/${name}/code-server.sock:/;`);
+    // The URI part "/" after the upstream replaces the whole prefix: /alice/x -> /x, never /alice/alice/x.
+    expect(text).toContain(`proxy_pass http://thon_test_${name}/;`);
+    expect(lines(renderUpstream(e, p))).toContain(`server unix:/var/lib/thon/sockets/${name}/code-server.sock;`);
     expect(text).toContain(`proxy_set_header X-Forwarded-Prefix ${bare};`);
     expect(text.filter((l) => l.startsWith("proxy_pass"))).toHaveLength(1);
     expect(text.filter((l) => l.startsWith("location"))).toHaveLength(2);
@@ -60,17 +64,15 @@ describe("participant file", () => {
   });
 
   it("handles a deeper endpoint path without doubling it", () => {
-    const text = lines(renderParticipant({ name: "e" }, { name: "alice", endpointPath: "/team/alice/", socketHostPath: "/s/alice.sock" }));
+    const text = lines(renderParticipant({ name: "e" }, { name: "alice", endpointPath: "/team/alice/" }));
     expect(text).toContain("location /team/alice/ {");
     expect(text).toContain("location = /team/alice {");
-    expect(text).toContain("proxy_pass http://unix:/s/alice.sock:/;");
+    expect(text).toContain("proxy_pass http://thon_e_alice/;");
   });
 
   it.each([
-    ["no trailing slash", { endpointPath: "/alice", socketHostPath: "/s/a.sock" }, /endpoint path "\/alice"/],
-    ["a regex character", { endpointPath: "/al.ce/", socketHostPath: "/s/a.sock" }, /endpoint path/],
-    ["a socket path with a space", { endpointPath: "/alice/", socketHostPath: "/s s/a.sock" }, /socket path of alice "\/s s\/a.sock" has characters nginx would misread/],
-    ["a socket path with a semicolon", { endpointPath: "/alice/", socketHostPath: "/s;/a.sock" }, /nginx would misread/],
+    ["no trailing slash", { endpointPath: "/alice" }, /endpoint path "\/alice"/],
+    ["a regex character", { endpointPath: "/al.ce/" }, /endpoint path/],
   ])("refuses %s", (_what, p, message) => {
     expect(() => renderParticipant({ name: "e" }, { name: "alice", ...p })).toThrow(message);
   });
@@ -86,6 +88,38 @@ describe("participant file", () => {
   it("matches the snapshot", () => {
     const e = event();
     expect(renderParticipant(e, planEvent(e).participants.find((p) => p.name === "team_7-b")!)).toMatchSnapshot();
+  });
+});
+
+describe("upstream file", () => {
+  it("names the participant's socket, per event, with idle connections kept shorter than code-server keeps them", () => {
+    const e = event();
+    const p = planEvent(e).participants.find((x) => x.name === "team_7-b")!;
+    const text = lines(renderUpstream(e, p));
+    expect(text).toContain("upstream thon_test_team_7-b {");
+    expect(text).toContain("server unix:/var/lib/thon/sockets/team_7-b/code-server.sock;");
+    expect(text).toContain(`keepalive ${UPSTREAM_KEEPALIVE};`);
+    // node's http server (code-server) closes idle keep-alive connections after 5 s.
+    const timeout = /^keepalive_timeout (\d+)s;$/.exec(text.find((l) => l.startsWith("keepalive_timeout"))!);
+    expect(Number(timeout![1])).toBeLessThan(5);
+    expect(lines(renderUpstream({ name: "dev-fest-2" }, p))).toContain("upstream thon_dev_fest_2_team_7-b {");
+    expect(renderUpstream(e, p)).toMatchSnapshot();
+  });
+
+  it.each([
+    ["a socket path with a space", { name: "alice", socketHostPath: "/s s/a.sock" }, /socket path of alice "\/s s\/a.sock" has characters nginx would misread/],
+    ["a socket path with a semicolon", { name: "alice", socketHostPath: "/s;/a.sock" }, /nginx would misread/],
+    ["a participant name nginx cannot use in a name", { name: "al/ce", socketHostPath: "/s/a.sock" }, /cannot name an nginx upstream/],
+  ])("refuses %s", (_what, p, message) => {
+    expect(() => renderUpstream({ name: "e" }, p)).toThrow(message);
+  });
+
+  it("is the same text for a participant whatever else is in the event", () => {
+    const small = makeEvent({ alpha: ["alice"] });
+    const big = makeEvent({ alpha: ["alice", "bob"], beta: ["carol"] });
+    const a1 = planEvent(small).participants.find((p) => p.name === "alice")!;
+    const a2 = planEvent(big).participants.find((p) => p.name === "alice")!;
+    expect(renderUpstream(big, a2)).toBe(renderUpstream(small, a1));
   });
 });
 
@@ -108,6 +142,15 @@ describe("server file", () => {
     // The include is the last thing inside the HTTPS server block.
     expect(text.trimEnd().endsWith("include /etc/nginx/thon/participants/*.conf;\n}")).toBe(true);
     expect(text).toContain("map $http_upgrade $thon_test_connection {");
+  });
+
+  it("includes the upstreams in the http context, before any server, and keeps plain requests' upstream connections open", () => {
+    const text = renderServer(event());
+    const include = text.indexOf("\ninclude /etc/nginx/thon/upstreams/*.conf;\n");
+    expect(include).toBeGreaterThan(0);
+    expect(include).toBeLessThan(text.indexOf("\nserver {"));
+    // An empty Connection header (not "close") for plain requests; "upgrade" for WebSockets.
+    expect(text).toMatch(/map \$http_upgrade \$thon_test_connection \{\n\s+default upgrade;\n\s+''\s+'';\n\}/);
   });
 
   it("redirects HTTP to HTTPS, with the port when it is not 443, and drops the redirect for httpPort 0", () => {
@@ -163,10 +206,12 @@ describe("server file", () => {
     else expect(text).toContain(`alias ${ca};`);
   });
 
-  it("puts the access log and the upload limit where the event says", () => {
-    expect(lines(renderServer(event()))).toEqual(expect.arrayContaining(["access_log /var/log/nginx/thon-test.access.log;", "client_max_body_size 100m;"]));
+  it("puts the access log (buffered: written in blocks, at most a second late) and the upload limit where the event says", () => {
+    expect(lines(renderServer(event()))).toEqual(
+      expect.arrayContaining(["access_log /var/log/nginx/thon-test.access.log combined buffer=64k flush=1s;", "client_max_body_size 100m;"]),
+    );
     const text = lines(renderServer(event("proxy:\n  accessLog: /srv/log/thon.log\n  clientMaxBodySize: 1g\n")));
-    expect(text).toEqual(expect.arrayContaining(["access_log /srv/log/thon.log;", "client_max_body_size 1g;"]));
+    expect(text).toEqual(expect.arrayContaining(["access_log /srv/log/thon.log combined buffer=64k flush=1s;", "client_max_body_size 1g;"]));
   });
 
   it("lays out the files under configDir and includeDir", () => {
@@ -174,9 +219,11 @@ describe("server file", () => {
     expect(layout).toMatchObject({
       serverFile: "/opt/nginx/conf.d/thon-test.conf",
       participantsDir: "/opt/thon/participants",
+      upstreamsDir: "/opt/thon/upstreams",
       tlsDir: "/opt/thon/tls",
     });
     expect(participantFile(layout, "0day")).toBe("/opt/thon/participants/0day.conf");
+    expect(upstreamFile(layout, "0day")).toBe("/opt/thon/upstreams/0day.conf");
   });
 
   it("is deterministic and matches the snapshot", () => {
@@ -193,14 +240,14 @@ describe("reload script and manifest", () => {
   });
 
   it("prunes stale participant files, checks the hashes, then nginx -t, and only then reloads", () => {
-    const script = renderReloadScript({ nginx: "nginx -c /x/nginx.conf", participantsDir: "/etc/nginx/thon/participants" });
+    const script = renderReloadScript({ nginx: "nginx -c /x/nginx.conf", participantsDir: "/etc/nginx/thon/participants", upstreamsDir: "/etc/nginx/thon/upstreams" });
     const at = (needle: string) => {
       const i = script.indexOf(needle);
       expect(i, needle).toBeGreaterThanOrEqual(0);
       return i;
     };
     const order = [
-      at("for f in /etc/nginx/thon/participants/*.conf; do"),
+      at("for f in /etc/nginx/thon/participants/*.conf /etc/nginx/thon/upstreams/*.conf; do"),
       at("sha256sum --check --strict"),
       at("nginx -c /x/nginx.conf -t"),
       at("nginx -c /x/nginx.conf -s reload"),
