@@ -116,6 +116,7 @@ async function startBackend(name: string, socketPath: string): Promise<Backend> 
   const seen: Seen[] = [];
   const server: Server = createServer((req, res) => {
     seen.push({ url: req.url!, headers: req.headers });
+    if (req.url === "/own-502") res.statusCode = 502; // an error code-server answers itself
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ backend: name, url: req.url, headers: req.headers }));
   });
@@ -327,6 +328,27 @@ describe("real nginx: the event's HTTPS entry (tls mode ca)", () => {
       expect((await get(d.https, path, ca)).status, path).toBe(404);
     }
     expect([...d.backends.values()].map((b) => b.seen.length)).toEqual(before);
+  });
+
+  it("answers a sandbox that does not listen with the 'not answering' page (still 502, retried), and passes code-server's own errors unchanged", async () => {
+    const socket = planEvent(toEvent(parseThonFile(d.yaml(["alice", "bob"])))).participants.find((p) => p.name === "bob")!.socketHostPath;
+    renameSync(socket, `${socket}.away`); // bob's code-server is not listening: paused, or still starting
+    try {
+      const res = await get(d.https, "/bob/", ca);
+      expect(res.status).toBe(502);
+      expect(res.headers["content-type"]).toBe("text/html");
+      expect(res.headers["retry-after"]).toBe("10");
+      expect(res.headers["cache-control"]).toBe("no-store");
+      expect(res.body).toContain("Your sandbox is not answering");
+      expect(res.body).toContain('<meta http-equiv=refresh content=10>');
+    } finally {
+      renameSync(`${socket}.away`, socket);
+    }
+    expect(JSON.parse((await get(d.https, "/bob/", ca)).body)).toMatchObject({ backend: "bob" });
+    // A 502 that code-server itself sends is its answer, not nginx's failure to reach it.
+    const own = await get(d.https, "/alice/own-502", ca);
+    expect(own.status).toBe(502);
+    expect(JSON.parse(own.body)).toMatchObject({ backend: "alice", url: "/own-502" });
   });
 
   it("redirects plain HTTP to HTTPS on the event's port", async () => {

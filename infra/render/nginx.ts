@@ -150,6 +150,25 @@ export const TLS_CIPHERS = [
  */
 export const ACCESS_LOG_BUFFER = "buffer=64k flush=1s";
 
+/** Seconds between the unavailable page's own retries (and its Retry-After). */
+export const UNAVAILABLE_RETRY_SECONDS = 10;
+
+/**
+ * What a participant sees while their sandbox does not answer. One line of
+ * HTML inside nginx's single quotes: no quote, backslash or `$` in it.
+ */
+export const UNAVAILABLE_PAGE = [
+  "<!doctype html><html lang=en><meta charset=utf-8>",
+  `<meta http-equiv=refresh content=${UNAVAILABLE_RETRY_SECONDS}>`,
+  "<meta name=viewport content=\"width=device-width\">",
+  "<title>Your sandbox is not answering</title>",
+  "<body style=\"font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em\">",
+  "<h1>Your sandbox is not answering</h1>",
+  "<p>It is starting, restarting, or paused by the organizer. Your files are kept.</p>",
+  `<p>This page tries again every ${UNAVAILABLE_RETRY_SECONDS} seconds; ask an organizer if it does not come back.</p>`,
+  "</body></html>",
+].join("");
+
 /** The server file: the upgrade map, the HTTP redirect and the HTTPS server. */
 export function renderServer(event: EventForNginx): string {
   const layout = nginxLayout(event);
@@ -222,6 +241,17 @@ export function renderServer(event: EventForNginx): string {
     );
   }
   out.push(
+    "    # A sandbox nginx cannot reach (paused, starting, restarting) gets a page that",
+    "    # says so and tries again, not a bare \"502 Bad Gateway\". The status stays 502;",
+    "    # code-server's own error answers pass unchanged (proxy_intercept_errors is off).",
+    "    error_page 502 504 @thon_unavailable;",
+    "    location @thon_unavailable {",
+    "        default_type text/html;",
+    '        add_header Cache-Control "no-store" always;',
+    `        add_header Retry-After ${UNAVAILABLE_RETRY_SECONDS} always;`,
+    `        return 502 '${UNAVAILABLE_PAGE}';`,
+    "    }",
+    "",
     "    # Anything that is not a participant's path: never someone else's sandbox.",
     "    location / {",
     "        return 404;",

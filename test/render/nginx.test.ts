@@ -14,6 +14,7 @@ import {
   renderUpstream,
   serverNames,
   TLS_CIPHERS,
+  UNAVAILABLE_PAGE,
   upstreamFile,
   UPSTREAM_KEEPALIVE,
 } from "../../infra/render/nginx.ts";
@@ -142,6 +143,18 @@ describe("server file", () => {
     // The include is the last thing inside the HTTPS server block.
     expect(text.trimEnd().endsWith("include /etc/nginx/thon/participants/*.conf;\n}")).toBe(true);
     expect(text).toContain("map $http_upgrade $thon_test_connection {");
+  });
+
+  it("answers an unreachable sandbox (502, 504) with its own page, keeping the status, from one literal nginx can read", () => {
+    const text = renderServer(event());
+    expect(text).toContain("error_page 502 504 @thon_unavailable;");
+    expect(text).toContain(`return 502 '${UNAVAILABLE_PAGE}';`);
+    // Inside nginx's single quotes: a quote would end the string, a $ would be a variable.
+    expect(UNAVAILABLE_PAGE).not.toMatch(/['$\\\n]/);
+    expect(UNAVAILABLE_PAGE).toContain("paused by the organizer");
+    // proxy_intercept_errors stays off: code-server's own error answers are never replaced.
+    expect(text).not.toMatch(/^\s*proxy_intercept_errors/m);
+    expect(renderParticipant(event(), planEvent(event()).participants[0]!)).not.toMatch(/^\s*proxy_intercept_errors/m);
   });
 
   it("includes the upstreams in the http context, before any server, and keeps plain requests' upstream connections open", () => {
