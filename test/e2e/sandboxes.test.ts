@@ -357,6 +357,13 @@ describe("e2e: the program's sandboxes on a real Docker engine", () => {
     expect(existsSync(sock)).toBe(false);
   });
 
+  it("answers a stopped participant's URL with the page that says the sandbox is not answering, and retries", async () => {
+    const r = await httpsLoopback(httpsPort, { ca: caPem, path: `/${dan}/` });
+    expect(r.status).toBe(502);
+    expect(r.headers["retry-after"]).toBe("10");
+    expect(r.body).toContain("paused by the organizer");
+  });
+
   let v2: Evaluation;
   const before = new Map<string, string>();
 
