@@ -27,7 +27,7 @@ import { planEvent } from "../infra/plan.ts";
 import { renderParticipant } from "../infra/render/nginx.ts";
 import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
 import { commandSteps, mustRun } from "../test/support/commands.ts";
-import { freePort, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "../test/support/nginx.ts";
+import { connects, freePort, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "../test/support/nginx.ts";
 import { find, runEvent } from "../test/support/program.ts";
 import { ROOT, runChild } from "./lib/child.ts";
 import { fmt, median, table } from "./lib/stats.ts";
@@ -182,11 +182,18 @@ async function deploy(): Promise<Deployment> {
     const alice = planEvent(toEvent(parseThonFile(text))).participants.find((p) => p.name === "alice")!;
     backend = await startBackend(alice.socketHostPath);
     const files = { socket: alice.socketHostPath, cert: `${root}/etc/thon/tls/server.crt`, key: `${root}/etc/thon/tls/server.key` };
+    // The program's files are staged until its reload puts them in place; nginx
+    // starts with a placeholder port, as a host's default site would be there.
+    const readyPort = await freePort();
+    nginx = await startNginx(prefix, { ...nginxOptions, http: `    server { listen 127.0.0.1:${readyPort}; return 204; }` }, readyPort);
+    const reload = find(evaluation, "command:local:Command", "thon-proxy-reload");
+    mustRun(reload, "create");
+    // The two comparison servers use the certificate files the reload just put in place.
     writeFileSync(join(root, "etc/conf.d/bench-minimal.conf"), minimalServer({ port: minimalPort, ...files }));
     writeFileSync(join(root, "etc/conf.d/bench-before.conf"), beforeServer({ port: beforePort, ...files }));
-    nginx = await startNginx(prefix, nginxOptions, minimalPort);
-    mustRun(find(evaluation, "command:local:Command", "thon-proxy-reload"), "create");
+    mustRun(reload, "update");
     const master = nginx.masterPid();
+    await waitFor(() => connects(minimalPort), "the minimal server's port");
     await waitFor(() => workers(master).size === 2, "nginx's workers to settle after the reload");
   } catch (err) {
     backend?.process.kill("SIGTERM");

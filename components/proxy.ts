@@ -10,6 +10,7 @@ import {
   renderReloadScript,
   renderServer,
   renderUpstream,
+  stagedPath,
   upstreamFile,
   type ManifestEntry,
   type NginxLayout,
@@ -31,14 +32,17 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
  * The event's one HTTPS entry: the host's nginx, configured by files this
  * component writes through the target's shell (local now, SSH later).
  *
- * Every file is its own command resource whose content arrives on stdin:
+ * Every file is its own command resource whose content arrives on stdin
+ * and which writes it staged, beside the live file (`<file>.thon-staged`):
  * the certificates, the private key (mode 0600, a secret input, never on a
  * command line), the server file, and two files per participant: their
  * location (`thon-nginx-<user>`) and their upstream, the socket with
  * keepalive (`thon-upstream-<user>`). One reload resource depends on all of them; its
  * input is the manifest of their hashes, so any changed file updates it and
- * it runs again: prune files of removed participants, check the hashes,
- * `nginx -t`, graceful `nginx -s reload`. Adding a participant is two new
+ * it runs again: put the staged files in place, prune files of removed
+ * participants, check the hashes, `nginx -t`, graceful `nginx -s reload`;
+ * if the check or `nginx -t` fails, it puts the previous files back, so what
+ * nginx would load on a restart has always passed `nginx -t`. Adding a participant is two new
  * file resources plus that one update; removing one is the files' deletes
  * plus the same update.
  */
@@ -70,7 +74,7 @@ export class Proxy extends pulumi.ComponentResource {
       }
       return target.command(
         resourceName,
-        { create: writeFileScript(path, { mode }), delete: removeFileScript(path), stdin: content },
+        { create: writeFileScript(stagedPath(path), { mode }), delete: removeFileScript(path) + removeFileScript(stagedPath(path)), stdin: content },
         { parent: this, ...(options.dependsOn ? { dependsOn: options.dependsOn } : {}) },
       );
     };
@@ -92,9 +96,10 @@ export class Proxy extends pulumi.ComponentResource {
     const server = target.command(
       `${name}-server`,
       {
-        create: writeFileScript(layout.serverFile, { mode: "0644" }),
+        create: writeFileScript(stagedPath(layout.serverFile), { mode: "0644" }),
         delete: [
           removeFileScript(layout.serverFile).trimEnd(),
+          removeFileScript(stagedPath(layout.serverFile)).trimEnd(),
           `rm -rf -- ${shellQuote(layout.participantsDir)} ${shellQuote(layout.upstreamsDir)}`,
           `{ ${event.proxy.nginx} -t -q && ${event.proxy.nginx} -s reload; } || echo "thon: nginx was not reloaded after removing the event; reload it by hand" >&2`,
           "",
@@ -115,7 +120,12 @@ export class Proxy extends pulumi.ComponentResource {
     this.reload = target.command(
       `${name}-reload`,
       {
-        create: renderReloadScript({ nginx: event.proxy.nginx, participantsDir: layout.participantsDir, upstreamsDir: layout.upstreamsDir }),
+        create: renderReloadScript({
+          nginx: event.proxy.nginx,
+          participantsDir: layout.participantsDir,
+          upstreamsDir: layout.upstreamsDir,
+          unlistedFiles: tls.keyPem !== undefined ? [layout.keyFile] : [],
+        }),
         stdin: pulumi.all(manifest).apply(renderManifest),
       },
       { parent: this, dependsOn: [...tlsFiles, server, ...participantFiles] },

@@ -15,7 +15,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { connect as h2connect } from "node:http2";
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
-import { X509Certificate } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -26,7 +26,7 @@ import { toEvent } from "../infra/config/event.ts";
 import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
 import { planEvent } from "../infra/plan.ts";
 import { commandSteps, mustRun, runCommand, stepNames } from "./support/commands.ts";
-import { freePort, reloaded, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "./support/nginx.ts";
+import { connects, freePort, reloaded, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "./support/nginx.ts";
 import { find, runEvent } from "./support/program.ts";
 
 // ---------------------------------------------------------------------------
@@ -109,6 +109,8 @@ interface Backend {
   readonly seen: Seen[];
   /** Connections nginx has opened to this backend so far. */
   connections(): number;
+  /** Closes the connections nginx keeps open for reuse (upstream keepalive). */
+  dropIdle(): void;
   close(): Promise<void>;
 }
 
@@ -140,6 +142,7 @@ async function startBackend(name: string, socketPath: string): Promise<Backend> 
   return {
     seen,
     connections: () => connections,
+    dropIdle: () => server.closeIdleConnections(),
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
@@ -207,8 +210,14 @@ ${tlsYaml}`;
   for (const p of planEvent(toEvent(parseThonFile(yaml(users)))).participants) {
     backends.set(p.name, await startBackend(p.name, p.socketHostPath));
   }
-  const nginx = await startNginx(prefix, { includeGlob, user: "www-data www-data" }, https);
+  // The files are staged until the reload puts them in place: until then nginx
+  // serves only a placeholder port, to know it is up (as a host's default site would).
+  const readyPort = await freePort();
+  const nginx = await startNginx(prefix, { includeGlob, user: "www-data www-data", http: `    server { listen 127.0.0.1:${readyPort}; return 204; }` }, readyPort);
+  expect(existsSync(`${root}/etc/conf.d/thon-nx.conf`)).toBe(false);
+  expect(existsSync(`${root}/etc/conf.d/thon-nx.conf.thon-staged`)).toBe(true);
   mustRun(find(evaluation, "command:local:Command", "thon-proxy-reload"), "create");
+  await waitFor(() => connects(https), `the event's HTTPS port ${https} after the first reload`);
   // Settle: the workers from before that first reload have gone (worker_processes 2).
   await waitFor(() => workers(nginx.masterPid()).size === 2, "nginx's workers to settle after the first reload");
   return {
@@ -333,6 +342,7 @@ describe("real nginx: the event's HTTPS entry (tls mode ca)", () => {
   it("answers a sandbox that does not listen with the 'not answering' page (still 502, retried), and passes code-server's own errors unchanged", async () => {
     const socket = planEvent(toEvent(parseThonFile(d.yaml(["alice", "bob"])))).participants.find((p) => p.name === "bob")!.socketHostPath;
     renameSync(socket, `${socket}.away`); // bob's code-server is not listening: paused, or still starting
+    d.backends.get("bob")!.dropIdle(); // and nginx holds no kept-alive connection to it
     try {
       const res = await get(d.https, "/bob/", ca);
       expect(res.status).toBe(502);
@@ -492,6 +502,46 @@ describe("real nginx: the event's HTTPS entry (tls mode ca)", () => {
     expect((await get(d.https, "/alice/", ca)).status).toBe(200);
     mustRun(find(d.evaluation, "command:local:Command", "thon-proxy-server-key"), "update");
     expect(runCommand(reload, "update").status).toBe(0);
+  });
+
+  it("takes back a change nginx -t rejects: the live files stay the last ones that passed, the new ones wait staged, and the next run puts them in", async () => {
+    const reload = find(d.evaluation, "command:local:Command", "thon-proxy-reload");
+    const aliceFile = find(d.evaluation, "command:local:Command", "thon-nginx-alice");
+    const live = `${d.root}/etc/thon/participants/alice.conf`;
+    const good = readFileSync(live, "utf8");
+    const broken = good.replace("proxy_http_version 1.1;", "proxy_http_version 1.1;\n    no_such_directive on;");
+    expect(broken).not.toBe(good);
+    // One deployment that changes alice's file (into one nginx rejects) and drops carol's two files.
+    const manifest = (reload.inputs.stdin as string)
+      .split("\n")
+      .filter((l) => l !== "" && !/\/carol\.conf$/.test(l))
+      .map((l) => (l.endsWith(`  ${live}`) ? `${createHash("sha256").update(broken).digest("hex")}  ${live}` : l))
+      .join("\n") + "\n";
+    const reloadsBefore = reloads(d.nginx);
+    mustRun({ ...aliceFile, inputs: { ...aliceFile.inputs, stdin: broken } }, "update");
+    expect(readFileSync(live, "utf8")).toBe(good); // staged, not live
+    const res = runCommand({ ...reload, inputs: { ...reload.inputs, stdin: manifest } }, "update");
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain("nginx -t rejected the configuration");
+    expect(res.stderr).toContain('unknown directive "no_such_directive"');
+    expect(res.stderr).toContain("the files nginx runs with are the previous ones again");
+    // Every step undone: alice's file is the previous one, carol's files are back, nothing left over.
+    expect(readFileSync(live, "utf8")).toBe(good);
+    expect(readFileSync(`${live}.thon-staged`, "utf8")).toBe(broken);
+    expect(existsSync(`${d.root}/etc/thon/participants/carol.conf`)).toBe(true);
+    expect(existsSync(`${d.root}/etc/thon/upstreams/carol.conf`)).toBe(true);
+    const leftovers = spawnSync("sh", ["-c", `ls ${d.root}/etc/thon/*/ | grep -E 'thon-(prev|pruned)$' || true`], { encoding: "utf8" }).stdout;
+    expect(leftovers).toBe("");
+    // What nginx would load on a restart passes; the running nginx never reloaded.
+    expect(spawnSync("sh", ["-c", `${d.nginx.command} -t`]).status).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(reloads(d.nginx)).toBe(reloadsBefore);
+    expect(JSON.parse((await get(d.https, "/carol/x", ca)).body)).toMatchObject({ backend: "carol" });
+    // The fixed file arrives with the next run (Pulumi retries the failed reload).
+    mustRun(aliceFile, "update");
+    expect(runCommand(reload, "update").status).toBe(0);
+    expect(readFileSync(live, "utf8")).toBe(good);
+    expect(existsSync(`${live}.thon-staged`)).toBe(false);
   });
 
   it("pulumi destroy: the server file's delete takes the event out of nginx", async () => {

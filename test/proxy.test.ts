@@ -164,14 +164,15 @@ describe("Proxy: files through the target, one reload", () => {
       ].map((n) => `${CMD}::${n}`),
     );
     const file = find(e, CMD, "thon-nginx-team_7-b").inputs;
-    expect(file.create).toContain("mv -f -- '/etc/nginx/thon/participants/team_7-b.conf.thon-new' '/etc/nginx/thon/participants/team_7-b.conf'");
-    expect(file.delete).toBe("set -eu\nrm -f -- '/etc/nginx/thon/participants/team_7-b.conf'\n");
+    // Written staged, beside the live file; only the reload puts it in place.
+    expect(file.create).toContain("mv -f -- '/etc/nginx/thon/participants/team_7-b.conf.thon-staged.thon-new' '/etc/nginx/thon/participants/team_7-b.conf.thon-staged'");
+    expect(file.delete).toBe("set -eu\nrm -f -- '/etc/nginx/thon/participants/team_7-b.conf'\nrm -f -- '/etc/nginx/thon/participants/team_7-b.conf.thon-staged'\n");
     expect(file.stdin).toContain("location /team_7-b/ {");
     const upstream = find(e, CMD, "thon-upstream-team_7-b").inputs;
-    expect(upstream.create).toContain("mv -f -- '/etc/nginx/thon/upstreams/team_7-b.conf.thon-new' '/etc/nginx/thon/upstreams/team_7-b.conf'");
-    expect(upstream.delete).toBe("set -eu\nrm -f -- '/etc/nginx/thon/upstreams/team_7-b.conf'\n");
+    expect(upstream.create).toContain("mv -f -- '/etc/nginx/thon/upstreams/team_7-b.conf.thon-staged.thon-new' '/etc/nginx/thon/upstreams/team_7-b.conf.thon-staged'");
+    expect(upstream.delete).toBe("set -eu\nrm -f -- '/etc/nginx/thon/upstreams/team_7-b.conf'\nrm -f -- '/etc/nginx/thon/upstreams/team_7-b.conf.thon-staged'\n");
     expect(upstream.stdin).toContain("server unix:/var/lib/thon/sockets/team_7-b/code-server.sock;");
-    expect(find(e, CMD, "thon-proxy-server").inputs.create).toContain("'/etc/nginx/conf.d/thon-test.conf'");
+    expect(find(e, CMD, "thon-proxy-server").inputs.create).toContain("'/etc/nginx/conf.d/thon-test.conf.thon-staged'");
     const reload = find(e, CMD, "thon-proxy-reload");
     const urns = children(e, proxy).filter((n) => !n.endsWith("thon-proxy-reload")).map((n) => find(e, CMD, n.split("::")[1]!).urn);
     expect(reload.options.dependencies).toEqual(expect.arrayContaining(urns));
@@ -214,7 +215,9 @@ describe("Proxy: files through the target, one reload", () => {
     const keyFile = find(e, CMD, "thon-proxy-server-key");
     expect(keyFile.secretInputs).toEqual(["stdin"]);
     expect(keyFile.inputs.stdin).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);
-    expect(keyFile.inputs.create).toContain("(umask 077 && cat > '/etc/nginx/thon/tls/server.key.thon-new')");
+    expect(keyFile.inputs.create).toContain("(umask 077 && cat > '/etc/nginx/thon/tls/server.key.thon-staged.thon-new')");
+    // Not in the manifest (its hash would make it secret), so the reload is told to put it in place.
+    expect(find(e, CMD, "thon-proxy-reload").inputs.create).toContain("printf '%s\\n' /etc/nginx/thon/tls/server.key;");
     expect(keyFile.inputs.create).toContain("chmod 0600 ");
 
     const keyTexts = [keyFile.inputs.stdin as string, find(e, "tls:index/locallySignedCert:LocallySignedCert", "thon-tls-server-cert").inputs.caPrivateKeyPem as string];

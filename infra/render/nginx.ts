@@ -342,41 +342,100 @@ export function renderManifest(entries: readonly ManifestEntry[]): string {
 }
 
 /**
- * The reload: stdin is the manifest of every file this deployment wrote
- * (except the private key, whose hash would make the whole input secret; a
- * new key always comes with a new certificate, which is in the manifest).
+ * Where the Proxy's file resources write: beside the live file, under a
+ * name nginx's `*.conf` includes do not match. Only the reload puts a
+ * staged file in place, and takes it back if nginx rejects the result, so
+ * the live files are always a configuration that passed `nginx -t`: an
+ * nginx restart (a reboot) between a failed and a fixed `pulumi up` still
+ * starts.
+ */
+export function stagedPath(path: string): string {
+  return `${path}.thon-staged`;
+}
+
+export interface ReloadOptions {
+  readonly nginx: string;
+  readonly participantsDir: string;
+  readonly upstreamsDir: string;
+  /** Files the Proxy stages that are not in the manifest: the private key (its hash would make the manifest secret). */
+  readonly unlistedFiles?: readonly string[];
+}
+
+/**
+ * The reload, one transaction over the event's files. stdin is the manifest
+ * of every file this deployment wrote (except the private key; a new key
+ * always comes with a new certificate, which is in the manifest).
  *
- * 1. Participant files (locations and upstreams) not in the manifest are
- *    removed first. Pulumi deletes a removed participant's file resources
+ * 1. Promote: each staged file replaces its live file (an atomic rename;
+ *    the old one is kept as a hard link, `<file>.thon-prev`).
+ * 2. Prune: participant files (locations and upstreams) not in the manifest
+ *    are set aside. Pulumi deletes a removed participant's file resources
  *    only after every update, that is after this reload; pruning here makes
  *    this very reload drop them.
- * 2. `sha256sum -c`: nginx is only reloaded with exactly the files Pulumi
+ * 3. `sha256sum -c`: nginx is only reloaded with exactly the files Pulumi
  *    wrote, not with a hand edit it would silently keep.
- * 3. `nginx -t` checks the whole configuration; if it fails, the running
- *    nginx keeps serving the previous one and the deployment stops here.
- * 4. `nginx -s reload` is graceful: the master starts new workers and old
+ * 4. `nginx -t` checks the whole configuration.
+ * 5. `nginx -s reload` is graceful: the master starts new workers and old
  *    ones finish their open connections (WebSockets included) before exiting.
  *    It is what Debian's `systemctl reload nginx` runs.
+ *
+ * When 3 or 4 fails, every step of 1 and 2 is undone: the live files are
+ * the previous ones again, the rejected ones stay staged (Pulumi's state
+ * says they were written, and the next `pulumi up` retries this reload with
+ * them), and the running nginx never saw them. Each step is journalled, so
+ * the undo is exact.
  */
-export function renderReloadScript(options: { readonly nginx: string; readonly participantsDir: string; readonly upstreamsDir: string }): string {
+export function renderReloadScript(options: ReloadOptions): string {
   const nginx = options.nginx.trim();
-  const dirs = [options.participantsDir, options.upstreamsDir].map((d) => `${safe(d, "proxy.configDir")}/*.conf`).join(" ");
+  const dirs = [options.participantsDir, options.upstreamsDir].map((d) => safe(d, "proxy.configDir"));
+  const unlisted = (options.unlistedFiles ?? []).map((f) => `printf '%s\\n' ${safe(f, "a file of the proxy")}`);
   return [
-    'manifest=$(mktemp)',
-    'trap \'rm -f "$manifest"\' EXIT',
+    'manifest=$(mktemp); journal=$(mktemp)',
+    'trap \'rm -f "$manifest" "$journal"\' EXIT',
     'cat > "$manifest"',
-    `for f in ${dirs}; do`,
+    `owned() { cut -c67- "$manifest";${unlisted.map((u) => ` ${u};`).join("")} }`,
+    "undo() {",
+    '  tac "$journal" | while read -r step f; do',
+    '    case "$step" in',
+    '      replaced) ln -f -- "$f" "$f.thon-staged" && mv -f -- "$f.thon-prev" "$f" ;;',
+    '      added) mv -f -- "$f" "$f.thon-staged" ;;',
+    '      pruned) mv -f -- "$f.thon-pruned" "$f" ;;',
+    "    esac",
+    "  done",
+    "}",
+    "forget() {",
+    '  while read -r step f; do',
+    '    case "$step" in replaced) rm -f -- "$f.thon-prev" ;; pruned) rm -f -- "$f.thon-pruned" ;; esac',
+    '  done < "$journal"',
+    "}",
+    "rejected() {",
+    "  undo",
+    `  if ${nginx} -t >/dev/null 2>&1; then`,
+    '    echo "thon: nothing changed: the files nginx runs with are the previous ones again (they pass nginx -t), any new ones wait beside them as <file>.thon-staged" >&2',
+    "  else",
+    '    echo "thon: the previous files are back, but nginx -t fails with them too: the cause is outside this change (a file of another site, or a certificate file that is gone)" >&2',
+    "  fi",
+    "  exit 1",
+    "}",
+    'owned | while read -r f; do',
+    '  [ -e "$f.thon-staged" ] || continue',
+    '  if [ -e "$f" ]; then ln -f -- "$f" "$f.thon-prev"; echo "replaced $f" >> "$journal"; else echo "added $f" >> "$journal"; fi',
+    '  mv -f -- "$f.thon-staged" "$f"',
+    "done",
+    `for f in ${dirs.map((d) => `${d}/*.conf`).join(" ")}; do`,
     '  [ -e "$f" ] || continue',
-    '  cut -c67- "$manifest" | grep -qxF -- "$f" || rm -f -- "$f"',
+    '  cut -c67- "$manifest" | grep -qxF -- "$f" && continue',
+    '  mv -f -- "$f" "$f.thon-pruned"; echo "pruned $f" >> "$journal"',
     "done",
     'if ! out=$(sha256sum --check --strict --quiet "$manifest" 2>&1); then',
     '  printf "thon: these nginx files of the event differ from what Pulumi wrote:\\n%s\\nFix: undo the hand edit (put your own settings in a file of your own), then run pulumi up again\\n" "$out" >&2',
-    "  exit 1",
+    "  rejected",
     "fi",
     `if ! out=$(${nginx} -t 2>&1); then`,
     '  printf "thon: nginx -t rejected the configuration; the running nginx keeps serving the previous one.\\n%s\\nFix: correct what nginx names above, then run pulumi up again\\n" "$out" >&2',
-    "  exit 1",
+    "  rejected",
     "fi",
+    "forget",
     `if ! out=$(${nginx} -s reload 2>&1); then`,
     '  printf "thon: the configuration is valid but nginx could not be reloaded (is it running?).\\n%s\\nFix: start nginx (systemctl enable --now nginx), then run pulumi up again\\n" "$out" >&2',
     "  exit 1",

@@ -184,7 +184,7 @@ describe("policy pack over gRPC: an all-features event (TLS CA, Lemonade, the ga
     const stackInput = stackResources(e).map((r) => changed.get(r.urn) ?? r);
     const result = await server.analyzeStack(stackInput);
     expect(result.diagnostics.map((d) => [d.policyName, d.urn, d.message.split("\n")[1]])).toEqual([
-      ["thon-tls-key-file-mode", keyWrite.urn, "thon-proxy-server-key: the create script gets a private key on stdin and gives /etc/nginx/thon/tls/server.key mode 0644, readable beyond its owner"],
+      ["thon-tls-key-file-mode", keyWrite.urn, "thon-proxy-server-key: the create script gets a private key on stdin and gives /etc/nginx/thon/tls/server.key.thon-staged mode 0644, readable beyond its owner"],
       ["thon-secret-file-mode", envWrite.urn, "thon-lemonade-env: the create script gets a key or password on stdin and creates /etc/thon/lemond.env.thon-new under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing"],
       // Both of bob's uploads: the engine says the uploads as a whole hold the key, not which one.
       ["thon-secret-file-mode", bob.urn, `thon-bob uploads "${SANDBOX_PATHS.kiloConfig}" with permissions "0644", and its uploads hold a key or password; use "0600"`],

@@ -130,7 +130,7 @@ describe("thon-tls-key-file-mode", () => {
       const write = named(e, T.command, keyFile);
       // What the policy relies on: the engine's per-property dependency of stdin on the key.
       expect(write.propertyDependencies?.stdin).toEqual([named(e, T.key, "thon-tls-server-key").urn]);
-      expect(stdinWrite(String(write.properties.create))).toEqual({ file: "/etc/nginx/thon/tls/server.key", mode: 0o600, problems: [] });
+      expect(stdinWrite(String(write.properties.create))).toEqual({ file: "/etc/nginx/thon/tls/server.key.thon-staged", mode: 0o600, problems: [] });
       expect((await runStackPolicy(policy, e)).violations).toEqual([]);
     }
   });
@@ -144,7 +144,7 @@ describe("thon-tls-key-file-mode", () => {
     const loose = changing(ca, T.command, keyFile, (r) => withProps(r, { create: String(r.properties.create).replace("chmod 0600", "chmod 0644") }));
     const run = await runStackPolicy(policy, loose);
     expect(messages(run, policy)).toEqual([
-      "thon-proxy-server-key: the create script gets a private key on stdin and gives /etc/nginx/thon/tls/server.key mode 0644, readable beyond its owner",
+      "thon-proxy-server-key: the create script gets a private key on stdin and gives /etc/nginx/thon/tls/server.key.thon-staged mode 0644, readable beyond its owner",
     ]);
     expect(run.violations[0]!.urn).toBe(named(ca, T.command, keyFile).urn);
   });
@@ -152,7 +152,7 @@ describe("thon-tls-key-file-mode", () => {
   it("fails a key file written without umask 077 (readable while it is written), and one written in a way the pack cannot follow", async () => {
     const noUmask = changing(ca, T.command, keyFile, (r) => withProps(r, { create: String(r.properties.create).replace("(umask 077 && cat >", "(cat >") }));
     expect(messages(await runStackPolicy(policy, noUmask), policy)).toEqual([
-      "thon-proxy-server-key: the create script gets a private key on stdin and creates /etc/nginx/thon/tls/server.key.thon-new under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing",
+      "thon-proxy-server-key: the create script gets a private key on stdin and creates /etc/nginx/thon/tls/server.key.thon-staged.thon-new under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing",
     ]);
     const tee = changing(ca, T.command, keyFile, (r) => withProps(r, { create: "set -eu\ntee /etc/nginx/thon/tls/server.key >/dev/null\n" }));
     expect(messages(await runStackPolicy(policy, tee), policy)).toEqual([

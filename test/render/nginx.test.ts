@@ -252,20 +252,33 @@ describe("reload script and manifest", () => {
     );
   });
 
-  it("prunes stale participant files, checks the hashes, then nginx -t, and only then reloads", () => {
-    const script = renderReloadScript({ nginx: "nginx -c /x/nginx.conf", participantsDir: "/etc/nginx/thon/participants", upstreamsDir: "/etc/nginx/thon/upstreams" });
-    const at = (needle: string) => {
-      const i = script.indexOf(needle);
+  it("puts staged files in place, prunes stale participant files, checks the hashes, then nginx -t, and only then reloads", () => {
+    const script = renderReloadScript({
+      nginx: "nginx -c /x/nginx.conf",
+      participantsDir: "/etc/nginx/thon/participants",
+      upstreamsDir: "/etc/nginx/thon/upstreams",
+      unlistedFiles: ["/etc/nginx/thon/tls/server.key"],
+    });
+    const at = (needle: string, from = 0) => {
+      const i = script.indexOf(needle, from);
       expect(i, needle).toBeGreaterThanOrEqual(0);
       return i;
     };
+    const main = at("owned | while read -r f; do");
     const order = [
+      main,
+      at('mv -f -- "$f.thon-staged" "$f"', main),
       at("for f in /etc/nginx/thon/participants/*.conf /etc/nginx/thon/upstreams/*.conf; do"),
       at("sha256sum --check --strict"),
-      at("nginx -c /x/nginx.conf -t"),
+      at("if ! out=$(nginx -c /x/nginx.conf -t 2>&1)"),
+      at("\nforget\n"),
       at("nginx -c /x/nginx.conf -s reload"),
     ];
     expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // The key is put in place with the listed files; a failed check or nginx -t undoes every step.
+    expect(script).toContain("printf '%s\\n' /etc/nginx/thon/tls/server.key;");
+    expect(script.split("\n  rejected\n").length - 1).toBe(2);
+    expect(() => renderReloadScript({ nginx: "nginx", participantsDir: "/p", upstreamsDir: "/u", unlistedFiles: ["/a b"] })).toThrow(/nginx would misread/);
   });
 });
 

@@ -120,7 +120,7 @@ export async function startNginx(prefix: string, options: NginxOptions, readyPor
   };
 }
 
-function connects(port: number): Promise<boolean> {
+export function connects(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = new Socket();
     s.once("connect", () => {
