@@ -277,6 +277,25 @@ describe("contract: a bad thon.yaml or missing config stops the program before i
   }, RUN_MS + 10_000);
 });
 
+describe("contract: paths in thon.yaml under the language host", () => {
+  it("an SSH target's relative privateKeyFile is read next to thon.yaml, and reaches the engine only as a secret", async () => {
+    const event = mkdtempSync(join(dir, "ssh-"));
+    const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key-5d1c\n-----END OPENSSH PRIVATE KEY-----\n";
+    writeFileSync(join(event, "id_thon"), key);
+    writeFileSync(join(event, "thon.yaml"), "event: { name: remote, host: 192.0.2.1 }\ngroups: { alpha: { users: [alice] } }\ntarget:\n  kind: ssh\n  host: 192.0.2.1\n  privateKeyFile: id_thon\n");
+    const r = await run({ stack: "remote", dryRun: true, config: { "thon:file": join(event, "thon.yaml") } });
+    expect(r.result).toMatchObject({ exitCode: 0, error: "" });
+    expect(errors(r)).toEqual([]);
+    const remote = r.engine.registrations.filter((x) => x.type === "command:remote:Command");
+    expect(remote.length).toBeGreaterThan(0);
+    for (const c of remote) expect(c.inputs.connection, c.name).toMatchObject({ [SIG.key]: SIG.secret });
+    const provider = r.engine.registrations.find((x) => x.type === "pulumi:providers:docker")!;
+    expect(JSON.stringify(provider.inputs)).toContain(join(event, "id_thon"));
+    const inTheClear = JSON.stringify(r.engine.registrations.map((x) => Object.fromEntries(Object.entries(x.inputs).filter(([, v]) => !isSecret(v)))));
+    expect(inTheClear).not.toContain("not-a-real-key-5d1c");
+  }, RUN_MS + 10_000);
+});
+
 describe("contract: the stand-in refuses what the engine refuses", () => {
   it("duplicate URNs, unknown parents and providers, invokes; marks additionalSecretOutputs secret", async () => {
     const engine = await startEngineStandIn({ project: "p", stack: "s", dryRun: true });
