@@ -1,5 +1,6 @@
 // The Pulumi program (Pulumi.yaml `main`). The stack's `thon:file` setting
 // names the event file; a bad file stops here, before any resource exists.
+import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadEvent, ThonConfigError } from "./config/load.ts";
 import { defineEvent } from "./program.ts";
@@ -10,10 +11,23 @@ import { limitStackTraces } from "./stackTraces.ts";
 // THON_STACK_TRACES=1 keeps the stacks.
 limitStackTraces();
 
+// The folder of Pulumi.yaml. `thon:file` is relative to it (as Pulumi.yaml and
+// `thon` say), not to the working directory: Pulumi's language host runs the
+// program in main's folder, infra/ (pkg/engine/project.go getPwdMain).
+const PROJECT_ROOT = resolve(import.meta.dirname, "..");
+
 function load() {
-  const file = new pulumi.Config("thon").get("file") ?? "thon.yaml";
+  const config = new pulumi.Config("thon");
+  const file = config.get("file");
+  if (file === undefined) {
+    const stack = pulumi.getStack();
+    throw new pulumi.RunError(
+      `thon:file is not set for stack ${stack}: it names the event's thon.yaml. ` +
+        `Fix: pulumi config set thon:file <path of thon.yaml, relative to the folder of Pulumi.yaml> --stack ${stack}, or run "thon init --stack ${stack}"`,
+    );
+  }
   try {
-    return loadEvent(file);
+    return loadEvent(resolve(PROJECT_ROOT, file));
   } catch (err) {
     // RunError: Pulumi prints the message alone, without a stack trace.
     if (err instanceof ThonConfigError) throw new pulumi.RunError(err.message);

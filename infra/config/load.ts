@@ -243,5 +243,8 @@ export function loadEvent(file: string): Event {
   const settings = parsed.sandbox.vscodeSettings
     ? readSettingsFile(resolve(dirname(file), parsed.sandbox.vscodeSettings), file)
     : {};
-  return toEvent(parsed, settings);
+  // Like vscodeSettings, a relative key file is next to thon.yaml: the working
+  // directory differs between `thon` (the project) and `pulumi up` (infra/).
+  const target = parsed.target.kind === "ssh" ? { ...parsed.target, privateKeyFile: resolve(dirname(file), parsed.target.privateKeyFile) } : parsed.target;
+  return toEvent({ ...parsed, target }, settings);
 }

@@ -115,10 +115,14 @@ async function evaluateLimited(program: () => unknown, options: EvaluateOptions)
   // Wrap the mock monitor to see what the engine would see: the raw request,
   // with options and secret markers, not just the mocks' view of the inputs.
   type Monitor = {
+    newUrn(parent: string, type: string, name: string): string;
     registerResource(req: RegisterRequest, cb: (err: unknown, resp: { getUrn(): string }) => void): Promise<void>;
     registerResourceOutputs(req: OutputsRequest, cb: (err: unknown, resp: unknown) => void): void;
   };
   const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
+  // URNs as the engine makes them, so `thon plan` and the tests show the real ones.
+  if (typeof monitor.newUrn !== "function") throw new Error("@pulumi/pulumi's mock monitor no longer has newUrn(); update infra/mock/evaluate.ts");
+  monitor.newUrn = (parent, type, name) => engineUrn(options.stack ?? "dev", options.project ?? "thon", parent, type, name);
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) =>
     register(req, (err, resp) => {
@@ -151,6 +155,19 @@ async function evaluateLimited(program: () => unknown, options: EvaluateOptions)
   const secretOutputs = Object.keys(rawOutputs).filter((k) => containsSecret(rawOutputs[k])).sort();
   resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
   return { resources, outputs: unwrapSecrets(rawOutputs) as Record<string, unknown>, secretOutputs };
+}
+
+/**
+ * The URN the engine gives a resource (pkg/resource/deploy/deployment.go
+ * generateURN): its type prefixed with the parent's whole qualified type,
+ * except the root stack's. The SDK's mock monitor (runtime/mocks.ts newUrn)
+ * keeps `pulumi:pulumi:Stack$` and only the parent's last type, so its URNs
+ * for top-level components and providers are not the ones in real state.
+ */
+export function engineUrn(stack: string, project: string, parent: string, type: string, name: string): string {
+  const parentType = parent === "" ? "" : (parent.split("::")[2] ?? "");
+  const qualified = parentType !== "" && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
 interface OutputsRequest {
