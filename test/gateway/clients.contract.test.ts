@@ -19,7 +19,7 @@ const GROUPS = { alpha: ["alice", "bob"], beta: ["carol"] };
 
 let host: DynamicProviderHost;
 beforeAll(async () => {
-  host = await startDynamicProviderHost({ cwd: ROOT });
+  host = await startDynamicProviderHost({ root: ROOT });
 });
 afterAll(async () => {
   await host?.stop();

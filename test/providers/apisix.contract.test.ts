@@ -30,7 +30,7 @@ async function closedPort(): Promise<number> {
 beforeAll(async () => {
   apisix = await startApisixStandIn({ version: "3.15", adminKey: ADMIN_KEY });
   e = await evaluateLlm({ alpha: ["alice", "bob"], beta: ["carol"] }, { adminUrl: apisix.adminUrl }, { "thon:apisixAdminKey": ADMIN_KEY });
-  host = await startDynamicProviderHost({ cwd: ROOT });
+  host = await startDynamicProviderHost({ root: ROOT });
 });
 afterAll(async () => {
   await host?.stop();
@@ -181,7 +181,7 @@ describe("contract: the program's APISIX providers in Pulumi's dynamic-provider 
     const plain = await evaluateLlm({ alpha: ["alice"] }, { adminUrl: apisix.adminUrl });
     const r = record(plain, D.consumer, "thon-consumer-alice");
     expect(r.inputs.adminKey).toBeUndefined();
-    const envHost = await startDynamicProviderHost({ cwd: ROOT, env: { ...process.env, APISIX_ADMIN_KEY: ADMIN_KEY } });
+    const envHost = await startDynamicProviderHost({ root: ROOT, env: { ...process.env, APISIX_ADMIN_KEY: ADMIN_KEY } });
     try {
       const created = await envHost.create(r.urn, inputsOf(r));
       expect(apisix.consumers.has(created.id)).toBe(true);

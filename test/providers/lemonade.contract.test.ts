@@ -34,7 +34,7 @@ beforeAll(async () => {
   ({ api: apiKey, admin: adminKey } = keysFrom(e));
   lemonade.apiKey = apiKey;
   lemonade.adminKey = adminKey;
-  host = await startDynamicProviderHost({ cwd: ROOT });
+  host = await startDynamicProviderHost({ root: ROOT });
 });
 afterAll(async () => {
   await host?.stop();

@@ -44,7 +44,7 @@ gateway: { enabled: true, apisixVersion: "3.17", adminUrl: "${apisix.adminUrl}" 
     timeout: 60_000,
   });
   registrations = JSON.parse(out) as Registration[];
-  host = await startDynamicProviderHost({ cwd: ROOT });
+  host = await startDynamicProviderHost({ root: ROOT });
 });
 afterAll(async () => {
   await host?.stop();

@@ -6,6 +6,7 @@
 // serialize or does not run in a plain Node process, secrets or diffs that
 // come back wrong) breaks here.
 import { spawn, type ChildProcess } from "node:child_process";
+import { pwdMain, readProject } from "./languageHost.ts";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -55,8 +56,8 @@ export interface DynamicProviderHost {
 }
 
 export interface HostOptions {
-  /** The folder the engine would run it in (the project's): `require` in providers resolves from here. */
-  readonly cwd: string;
+  /** The project's folder (Pulumi.yaml's). */
+  readonly root: string;
   /** The host's environment; the engine passes its own (where APISIX_ADMIN_KEY would come from). */
   readonly env?: NodeJS.ProcessEnv;
   readonly startTimeoutMs?: number;
@@ -69,8 +70,10 @@ const toJs = (s: unknown): Props => ((s as { toJavaScript(): Props } | undefined
 
 /** Starts the host as the engine does (`node <host> <engine address>`) and waits for the port it prints. */
 export async function startDynamicProviderHost(options: HostOptions): Promise<DynamicProviderHost> {
+  // The engine runs every plugin, this host too, in the program's folder:
+  // main's folder (infra/), not the project's (pkg/engine/project.go, plugin.go).
   const child: ChildProcess = spawn(process.execPath, [HOST_SCRIPT, "127.0.0.1:1"], {
-    cwd: options.cwd,
+    cwd: pwdMain(options.root, readProject(options.root).main).pwd,
     env: options.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
