@@ -1,7 +1,7 @@
 // The `thon` command. Every subcommand works on thon.yaml or the stack;
 // exit codes: 0 done, 1 the file or the stack has a problem, 2 wrong usage.
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { execFile } from "node:child_process";
 import { parseArgs, promisify } from "node:util";
 import { createInterface } from "node:readline/promises";
@@ -46,14 +46,28 @@ const USAGE = `thon: the hackathon organizer node, as code
            --stack <name> (default dev)
 `;
 
-/** The event file: --file, else the stack's `thon:file`, else ./thon.yaml. */
+/**
+ * The Pulumi project's folder: the nearest folder from `cwd` upwards with a
+ * Pulumi.yaml, as the Pulumi CLI finds it; `cwd` itself when there is none
+ * (a new event's folder before `thon init`). Stack files live there, and
+ * `thon:file` is relative to it (infra/index.ts reads it so).
+ */
+export function projectDir(cwd: string): string {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "Pulumi.yaml")) || existsSync(join(dir, "Pulumi.yml"))) return dir;
+    if (dirname(dir) === dir) return resolve(cwd);
+  }
+}
+
+/** The event file: --file (relative to cwd), else the stack's `thon:file` (relative to the project), else ./thon.yaml. */
 export function resolveEventFile(cwd: string, file: string | undefined, stack: string): string {
   if (file) return resolve(cwd, file);
-  const stackFile = join(cwd, `Pulumi.${stack}.yaml`);
+  const project = projectDir(cwd);
+  const stackFile = join(project, `Pulumi.${stack}.yaml`);
   if (existsSync(stackFile)) {
     const config = (parseYaml(readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
     const named = config.config?.["thon:file"];
-    if (typeof named === "string") return resolve(cwd, named);
+    if (typeof named === "string") return resolve(project, named);
   }
   return resolve(cwd, "thon.yaml");
 }
@@ -190,7 +204,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       }
 
       case "credentials": {
-        const json = values.from ? readFileSync(resolve(io.cwd, values.from), "utf8") : await readStackOutputs(stack, io.cwd);
+        const json = values.from ? readFileSync(resolve(io.cwd, values.from), "utf8") : await readStackOutputs(stack, projectDir(io.cwd));
         const creds = parseStackOutputs(json);
         if (values.json) io.out(JSON.stringify(creds.rows, null, 2) + "\n");
         else if (values.csv) io.out(formatCsv(creds));
@@ -200,7 +214,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       }
 
       case "check": {
-        const json = values.from ? readFileSync(resolve(io.cwd, values.from), "utf8") : await readStackOutputs(stack, io.cwd);
+        const json = values.from ? readFileSync(resolve(io.cwd, values.from), "utf8") : await readStackOutputs(stack, projectDir(io.cwd));
         const seconds = values.timeout === undefined ? 10 : Number(values.timeout);
         if (!(seconds > 0)) throw new UsageError(`--timeout must be a number of seconds, got "${values.timeout}"`);
         const check = await checkStack(json, {
@@ -262,16 +276,18 @@ async function init(values: Record<string, unknown>, stack: string, io: Io): Pro
     gateway: values.gateway === true,
   };
   const out = resolve(io.cwd, (values.out as string | undefined) ?? "thon.yaml");
-  const stackFile = join(io.cwd, `Pulumi.${stack}.yaml`);
+  const project = projectDir(io.cwd);
+  const stackFile = join(project, `Pulumi.${stack}.yaml`);
   for (const f of [out, stackFile]) {
     if (existsSync(f) && values.force !== true) throw new UsageError(`${f} exists; pass --force to overwrite it`);
   }
   const text = renderThonYaml(answers);
   parseThonFile(text, out); // the wizard never writes an invalid file
   writeFileSync(out, text);
-  const relative = out.startsWith(io.cwd + "/") ? out.slice(io.cwd.length + 1) : out;
-  writeFileSync(stackFile, renderStackConfig(relative));
-  io.out(`wrote ${out} and ${stackFile}\nnext: npx thon validate ${relative} && pulumi up --stack ${stack}\n`);
+  const fromProject = relative(project, out);
+  writeFileSync(stackFile, renderStackConfig(fromProject.startsWith("..") ? out : fromProject));
+  const shown = out.startsWith(io.cwd + "/") ? out.slice(io.cwd.length + 1) : out;
+  io.out(`wrote ${out} and ${stackFile}\nnext: npx thon validate ${shown} && pulumi up --stack ${stack}\n`);
   return 0;
 }
 

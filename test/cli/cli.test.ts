@@ -1,9 +1,9 @@
 // The thon command, run in-process with captured output, on files in temp folders.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main, resolveEventFile, type Io } from "../../infra/cli/main.ts";
+import { main, projectDir, resolveEventFile, type Io } from "../../infra/cli/main.ts";
 import { loadEvent } from "../../infra/config/load.ts";
 
 const DEV = join(import.meta.dirname, "../../stacks/dev/thon.yaml");
@@ -63,6 +63,17 @@ describe("thon validate", () => {
     writeFileSync(join(dir, "Pulumi.prod.yaml"), "config:\n  thon:file: events/prod.yaml\n");
     expect(resolveEventFile(dir, undefined, "prod")).toBe(join(dir, "events/prod.yaml"));
     expect(resolveEventFile(dir, undefined, "other")).toBe(join(dir, "thon.yaml"));
+  });
+
+  it("finds the project as Pulumi does from a subfolder: the stack file there, thon:file relative to it", () => {
+    const project = mkdtempSync(join(tmpdir(), "thon-project-"));
+    writeFileSync(join(project, "Pulumi.yaml"), "name: thon\nruntime: nodejs\n");
+    writeFileSync(join(project, "Pulumi.prod.yaml"), "config:\n  thon:file: events/prod.yaml\n");
+    mkdirSync(join(project, "events", "notes"), { recursive: true });
+    expect(projectDir(join(project, "events", "notes"))).toBe(project);
+    expect(resolveEventFile(join(project, "events", "notes"), undefined, "prod")).toBe(join(project, "events/prod.yaml"));
+    // An explicit file stays relative to where the command runs.
+    expect(resolveEventFile(join(project, "events"), "prod.yaml", "prod")).toBe(join(project, "events/prod.yaml"));
   });
 
   it("exits 2 with the usage on an unknown command", async () => {
@@ -151,6 +162,17 @@ describe("thon init", () => {
     expect(readFileSync(join(r.cwd, "thon.yaml"), "utf8")).toMatch(/^# THON event file/);
     expect(readFileSync(join(r.cwd, "Pulumi.jam.yaml"), "utf8")).toContain("thon:file: thon.yaml");
     expect(resolveEventFile(r.cwd, undefined, "jam")).toBe(join(r.cwd, "thon.yaml"));
+  });
+
+  it("run in a subfolder of a project, writes the stack file next to Pulumi.yaml with thon:file relative to it", async () => {
+    const project = mkdtempSync(join(tmpdir(), "thon-project-"));
+    writeFileSync(join(project, "Pulumi.yaml"), "name: thon\nruntime: nodejs\n");
+    mkdirSync(join(project, "stacks", "jam"), { recursive: true });
+    const r = await thon(["init", "--non-interactive", "--name", "jam", "--host", "h", "--group", "a=b", "--stack", "jam"], join(project, "stacks", "jam"));
+    expect(r.code).toBe(0);
+    expect(existsSync(join(project, "stacks", "jam", "thon.yaml"))).toBe(true);
+    expect(readFileSync(join(project, "Pulumi.jam.yaml"), "utf8")).toContain("thon:file: stacks/jam/thon.yaml");
+    expect(r.out).toContain("next: npx thon validate thon.yaml && pulumi up --stack jam");
   });
 
   it("asks for what the flags do not give", async () => {
@@ -246,6 +268,24 @@ describe("thon credentials", () => {
       expect(r.code).toBe(0);
       expect(JSON.parse(r.out).map((row: { name: string }) => row.name)).toEqual(["alice", "bob"]);
       expect(readFileSync(join(bin, "args"), "utf8").trim()).toBe("stack output --json --show-secrets --stack prod");
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  it("asks Pulumi in the project's folder when run from a subfolder (the file backend's state is found from there)", async () => {
+    const project = mkdtempSync(join(tmpdir(), "thon-project-"));
+    writeFileSync(join(project, "Pulumi.yaml"), "name: thon\nruntime: nodejs\n");
+    mkdirSync(join(project, "cards"));
+    const bin = mkdtempSync(join(tmpdir(), "thon-fake-pulumi-"));
+    writeFileSync(join(bin, "pulumi"), `#!/bin/sh\npwd > "${bin}/cwd"\ncat <<'EOF'\n${JSON.stringify(outputs)}\nEOF\n`);
+    chmodSync(join(bin, "pulumi"), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const r = await thon(["credentials", "--stack", "prod", "--csv"], join(project, "cards"));
+      expect(r.code).toBe(0);
+      expect(readFileSync(join(bin, "cwd"), "utf8").trim()).toBe(project);
     } finally {
       process.env.PATH = path;
     }
