@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import { isAbsolute, relative } from "node:path";
 import type { Event } from "../infra/config/event.ts";
 
 export interface SandboxImageArgs {
@@ -7,6 +8,16 @@ export interface SandboxImageArgs {
   /** Build from this Dockerfile instead of pulling `image` (which becomes the tag). */
   readonly build?: Event["sandbox"]["build"];
   readonly provider: docker.Provider;
+}
+
+/**
+ * A folder as the Docker provider should get it: relative to the folder it
+ * runs in, which is the program's (infra/ under `pulumi up`). Not absolute,
+ * so that the input, and with it the image and every container, stays the
+ * same when the checkout moves to another folder or machine.
+ */
+export function providerPath(folder: string): string {
+  return isAbsolute(folder) ? relative(process.cwd(), folder) || "." : folder;
 }
 
 /**
@@ -28,7 +39,7 @@ export class SandboxImage extends pulumi.ComponentResource {
         // Keep the image when the stack is destroyed: other events on the host may share it,
         // and pulling it again on event morning is the slowest part of a redeploy.
         keepLocally: true,
-        ...(args.build ? { build: { context: args.build.context, dockerfile: args.build.dockerfile } } : {}),
+        ...(args.build ? { build: { context: providerPath(args.build.context), dockerfile: args.build.dockerfile } } : {}),
       },
       { parent: this, provider: args.provider },
     );

@@ -7,7 +7,7 @@
 // providers' computed outputs come from the program's own mocks.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
@@ -294,6 +294,17 @@ describe("contract: paths in thon.yaml under the language host", () => {
     expect(JSON.stringify(provider.inputs)).toContain(join(event, "id_thon"));
     const inTheClear = JSON.stringify(r.engine.registrations.map((x) => Object.fromEntries(Object.entries(x.inputs).filter(([, v]) => !isSecret(v)))));
     expect(inTheClear).not.toContain("not-a-real-key-5d1c");
+  }, RUN_MS + 10_000);
+});
+
+describe("contract: the image's build context under the language host", () => {
+  it("is resolved next to thon.yaml and reaches the Docker provider relative to infra/, where the engine runs it", async () => {
+    const event = mkdtempSync(join(dir, "build-"));
+    writeFileSync(join(event, "thon.yaml"), `event: { name: built, host: 127.0.0.1 }\ngroups: { alpha: { users: [alice] } }\nsandbox:\n  build: { context: ${relative(event, join(ROOT, "infra/image"))} }\n`);
+    const r = await run({ stack: "built", dryRun: true, config: { "thon:file": join(event, "thon.yaml") } });
+    expect(r.result).toMatchObject({ exitCode: 0, error: "" });
+    const image = r.engine.registrations.find((x) => x.type === "docker:index/remoteImage:RemoteImage")!;
+    expect((image.inputs.build as { context: string }).context).toBe("image"); // infra/ + image = infra/image
   }, RUN_MS + 10_000);
 });
 

@@ -246,5 +246,8 @@ export function loadEvent(file: string): Event {
   // Like vscodeSettings, a relative key file is next to thon.yaml: the working
   // directory differs between `thon` (the project) and `pulumi up` (infra/).
   const target = parsed.target.kind === "ssh" ? { ...parsed.target, privateKeyFile: resolve(dirname(file), parsed.target.privateKeyFile) } : parsed.target;
-  return toEvent({ ...parsed, target }, settings);
+  // The same for the image's build context (SandboxImage hands it to the provider relative to its folder).
+  const build = parsed.sandbox.build ? { ...parsed.sandbox.build, context: resolve(dirname(file), parsed.sandbox.build.context) } : undefined;
+  const sandbox = build ? { ...parsed.sandbox, build } : parsed.sandbox;
+  return toEvent({ ...parsed, sandbox, target }, settings);
 }

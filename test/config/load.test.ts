@@ -1,10 +1,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadEvent, parseThonFile, ThonConfigError } from "../../infra/config/load.ts";
 import { DEFAULT_VSCODE_SETTINGS } from "../../infra/config/event.ts";
 import { eventYaml } from "../support/events.ts";
+import { find, runEvent, T } from "../support/program.ts";
+import { providerPath } from "../../components/sandboxImage.ts";
 
 function problemsOf(text: string): string[] {
   try {
@@ -64,6 +66,20 @@ groups:
     );
     const event = loadEvent(join(dir, "thon.yaml"));
     expect(event.sandbox.settings).toEqual({ ...DEFAULT_VSCODE_SETTINGS, "telemetry.telemetryLevel": "error", "editor.fontSize": 18 });
+  });
+});
+
+describe("thon.yaml: paths are relative to thon.yaml", () => {
+  it("resolves the image's build context next to thon.yaml, and hands it to the Docker provider relative to the folder it runs in", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "thon-build-"));
+    writeFileSync(join(dir, "thon.yaml"), eventYaml({ a: ["x"] }, "sandbox:\n  build: { context: ../image }\n"));
+    const event = loadEvent(join(dir, "thon.yaml"));
+    expect(event.sandbox.build).toEqual({ context: resolve(dir, "../image"), dockerfile: "Dockerfile" });
+    const image = find(await runEvent(event), T.image, "thon-sandbox-image");
+    // Relative to the program's working directory (infra/ under pulumi up, the project under thon plan).
+    expect((image.inputs.build as { context: string }).context).toBe(relative(process.cwd(), resolve(dir, "../image")));
+    expect(providerPath(process.cwd())).toBe(".");
+    expect(providerPath("already/relative")).toBe("already/relative");
   });
 });
 
