@@ -123,17 +123,12 @@ async function setUp(max: number, startedDockerd: { value: boolean }): Promise<B
   const prefix = join(dir, "nginx");
   mkdirSync(join(prefix, "conf.d"), { recursive: true, mode: 0o755 });
   const httpsPort = await freePort();
-  const readyPort = await freePort();
   let nginx: TestNginx | undefined;
   const users = Array.from({ length: max }, (_, i) => `p${String(i + 1).padStart(2, "0")}-${id}`);
   let evaluation: Evaluation;
   const engine = new Engine({ extraLabels: { [LABEL]: id } });
   try {
-    nginx = await startNginx(
-      prefix,
-      { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data", http: `    server { listen 127.0.0.1:${readyPort}; return 204; }` },
-      readyPort,
-    );
+    nginx = await startNginx(prefix, { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data" });
     const file = join(dir, "thon.yaml");
     writeFileSync(file, eventYaml({ name: `bench-${id}`, image, dir, users, httpsPort, prefix, nginx: nginx.command }));
     evaluation = await evaluateEventFile(file, "bench");

@@ -27,7 +27,7 @@ import { planEvent } from "../infra/plan.ts";
 import { renderParticipant } from "../infra/render/nginx.ts";
 import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
 import { commandSteps, mustRun } from "../test/support/commands.ts";
-import { connects, freePort, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "../test/support/nginx.ts";
+import { connects, freePort, proxyYaml, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "../test/support/nginx.ts";
 import { find, runEvent } from "../test/support/program.ts";
 import { ROOT, runChild } from "./lib/child.ts";
 import { fmt, median, table } from "./lib/stats.ts";
@@ -84,16 +84,7 @@ function eventYaml(root: string, https: number, http: number, nginxCommand: stri
 groups:
   alpha:
     users: [alice, bob]
-proxy:
-  httpsPort: ${https}
-  httpPort: ${http}
-  listenAddress: 127.0.0.1
-  configDir: ${root}/etc/thon
-  includeDir: ${root}/etc/conf.d
-  socketDir: ${root}/sockets
-  accessLog: ${root}/log/access.log
-  nginx: ${nginxCommand}
-`;
+${proxyYaml(root, { https, http, nginx: nginxCommand })}`;
 }
 
 /** The hand-written comparison: one location, upstream keepalive, the upgrade headers a WebSocket needs. */
@@ -182,10 +173,8 @@ async function deploy(): Promise<Deployment> {
     const alice = planEvent(toEvent(parseThonFile(text))).participants.find((p) => p.name === "alice")!;
     backend = await startBackend(alice.socketHostPath);
     const files = { socket: alice.socketHostPath, cert: `${root}/etc/thon/tls/server.crt`, key: `${root}/etc/thon/tls/server.key` };
-    // The program's files are staged until its reload puts them in place; nginx
-    // starts with a placeholder port, as a host's default site would be there.
-    const readyPort = await freePort();
-    nginx = await startNginx(prefix, { ...nginxOptions, http: `    server { listen 127.0.0.1:${readyPort}; return 204; }` }, readyPort);
+    // The program's files are staged until its reload puts them in place.
+    nginx = await startNginx(prefix, nginxOptions);
     const reload = find(evaluation, "command:local:Command", "thon-proxy-reload");
     mustRun(reload, "create");
     // The two comparison servers use the certificate files the reload just put in place.

@@ -61,6 +61,8 @@ export class Proxy extends pulumi.ComponentResource {
     }
     const layout = nginxLayout(event);
     const manifest: pulumi.Output<ManifestEntry>[] = [];
+    // Staged files kept out of the manifest: the reload must still put them in place.
+    const unlisted: string[] = [];
 
     const writeFile = (
       resourceName: string,
@@ -71,6 +73,8 @@ export class Proxy extends pulumi.ComponentResource {
     ): ShellCommand => {
       if (options.inManifest !== false) {
         manifest.push(pulumi.output(content).apply((c) => ({ path, sha256: sha256(c) })));
+      } else {
+        unlisted.push(path);
       }
       return target.command(
         resourceName,
@@ -124,7 +128,7 @@ export class Proxy extends pulumi.ComponentResource {
           nginx: event.proxy.nginx,
           participantsDir: layout.participantsDir,
           upstreamsDir: layout.upstreamsDir,
-          unlistedFiles: tls.keyPem !== undefined ? [layout.keyFile] : [],
+          unlistedFiles: unlisted,
         }),
         stdin: pulumi.all(manifest).apply(renderManifest),
       },

@@ -26,7 +26,7 @@ import { toEvent } from "../infra/config/event.ts";
 import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
 import { planEvent } from "../infra/plan.ts";
 import { commandSteps, mustRun, runCommand, stepNames } from "./support/commands.ts";
-import { connects, freePort, reloaded, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "./support/nginx.ts";
+import { connects, freePort, proxyYaml, reloaded, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "./support/nginx.ts";
 import { find, runEvent } from "./support/program.ts";
 
 // ---------------------------------------------------------------------------
@@ -191,29 +191,19 @@ async function deploy(users: readonly string[], tlsYaml = ""): Promise<Deploymen
 groups:
   alpha:
     users: [${list.join(", ")}]
-proxy:
-  httpsPort: ${https}
-  httpPort: ${http}
-  listenAddress: 127.0.0.1
-  configDir: ${root}/etc/thon
-  includeDir: ${root}/etc/conf.d
-  socketDir: ${root}/sockets
-  accessLog: ${root}/log/access.log
-  nginx: ${command}
-${tlsYaml}`;
-  const evaluation = await runEvent(toEvent(parseThonFile(yaml(users))));
+${proxyYaml(root, { https, http, nginx: command })}${tlsYaml}`;
+  const event = toEvent(parseThonFile(yaml(users)));
+  const evaluation = await runEvent(event);
   // Everything but the reload, in the engine's order; nginx must run before it can be reloaded.
   for (const step of commandSteps(undefined, evaluation, (r) => isProxyOrSocketCommand(r) && r.name !== "thon-proxy-reload")) {
     mustRun(step.resource, step.op);
   }
   const backends = new Map<string, Backend>();
-  for (const p of planEvent(toEvent(parseThonFile(yaml(users)))).participants) {
+  for (const p of planEvent(event).participants) {
     backends.set(p.name, await startBackend(p.name, p.socketHostPath));
   }
-  // The files are staged until the reload puts them in place: until then nginx
-  // serves only a placeholder port, to know it is up (as a host's default site would).
-  const readyPort = await freePort();
-  const nginx = await startNginx(prefix, { includeGlob, user: "www-data www-data", http: `    server { listen 127.0.0.1:${readyPort}; return 204; }` }, readyPort);
+  // The files are staged until the reload puts them in place.
+  const nginx = await startNginx(prefix, { includeGlob, user: "www-data www-data" });
   expect(existsSync(`${root}/etc/conf.d/thon-nx.conf`)).toBe(false);
   expect(existsSync(`${root}/etc/conf.d/thon-nx.conf.thon-staged`)).toBe(true);
   mustRun(find(evaluation, "command:local:Command", "thon-proxy-reload"), "create");

@@ -1,18 +1,8 @@
 // thon.yaml's lemonade and gateway sections: defaults and the rules that
 // refuse what Lemonade or the target APISIX would refuse or ignore.
 import { describe, expect, it } from "vitest";
-import { parseThonFile, ThonConfigError } from "../../infra/config/load.ts";
-import { eventYaml } from "../support/events.ts";
-
-function problemsOf(text: string): string[] {
-  try {
-    parseThonFile(text, "thon.yaml");
-  } catch (err) {
-    expect(err).toBeInstanceOf(ThonConfigError);
-    return (err as ThonConfigError).problems.map((p) => `${p.line ?? "-"}:${p.column ?? "-"} ${p.path}: ${p.message}`);
-  }
-  throw new Error("expected the file to be rejected");
-}
+import { parseThonFile } from "../../infra/config/load.ts";
+import { eventYaml, problemsOf } from "../support/events.ts";
 
 const on = (lemonade = "", gateway = "") => `lemonade:\n  enabled: true\n${lemonade}gateway:\n  enabled: true\n${gateway}`;
 

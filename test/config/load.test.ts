@@ -2,21 +2,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadEvent, parseThonFile, ThonConfigError } from "../../infra/config/load.ts";
+import { loadEvent, parseThonFile } from "../../infra/config/load.ts";
 import { DEFAULT_VSCODE_SETTINGS } from "../../infra/config/event.ts";
-import { eventYaml } from "../support/events.ts";
+import { eventYaml, problemsOf } from "../support/events.ts";
 import { find, runEvent, T } from "../support/program.ts";
 import { providerPath } from "../../components/sandboxImage.ts";
-
-function problemsOf(text: string): string[] {
-  try {
-    parseThonFile(text, "thon.yaml");
-  } catch (err) {
-    expect(err).toBeInstanceOf(ThonConfigError);
-    return (err as ThonConfigError).problems.map((p) => `${p.line ?? "-"}:${p.column ?? "-"} ${p.path}: ${p.message}`);
-  }
-  throw new Error("expected the file to be rejected");
-}
 
 describe("thon.yaml: valid files", () => {
   it("fills in every default for a minimal event", () => {

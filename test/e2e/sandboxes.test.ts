@@ -57,17 +57,11 @@ beforeAll(async () => {
   chmodSync(dir, 0o755);
   mkdirSync(join(dir, "sockets"), { mode: 0o755 });
   // The test's nginx: Debian's binary with its own prefix, workers as
-  // www-data (the socket group), on loopback ports. Until the program's
-  // files arrive it serves one placeholder port, to know it is up.
+  // www-data (the socket group), on loopback ports.
   const prefix = join(dir, "nginx");
   mkdirSync(join(prefix, "conf.d"), { recursive: true, mode: 0o755 });
   httpsPort = await freePort();
-  const readyPort = await freePort();
-  nginx = await startNginx(
-    prefix,
-    { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data", http: `    server { listen 127.0.0.1:${readyPort}; return 204; }` },
-    readyPort,
-  );
+  nginx = await startNginx(prefix, { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data" });
   spec = {
     name: `e2e-${runId}`,
     image,

@@ -4,7 +4,7 @@
 // exact `__provider` text and inputs the real program registers.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import axios from "axios";
-import { createServer } from "node:net";
+import { freePort } from "../support/nginx.ts";
 import * as pulumi from "@pulumi/pulumi";
 import { startApisixStandIn, type ApisixStandIn } from "../support/apisixStandIn.ts";
 import { engineSecretOutputs, leakedSecrets, startDynamicProviderHost, type DynamicProviderHost } from "../support/dynamicProviderHost.ts";
@@ -17,15 +17,6 @@ const ADMIN_KEY = "edd1c9f0-admin-key-of-the-test";
 let apisix: ApisixStandIn;
 let host: DynamicProviderHost;
 let e: Evaluation;
-
-/** A port nothing listens on: bind, note, close. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 beforeAll(async () => {
   apisix = await startApisixStandIn({ version: "3.15", adminKey: ADMIN_KEY });
@@ -169,7 +160,7 @@ describe("contract: the program's APISIX providers in Pulumi's dynamic-provider 
 
   it("a server that is down fails with a clear error naming its URL", async () => {
     const r = record(e, D.route, "thon-gateway-chat");
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const err = await host.create(r.urn, { ...inputsOf(r), adminUrl: url }).then(() => undefined, (x: Error) => x);
     expect(err?.message).toContain(`cannot reach the APISIX Admin API at ${url} to PUT route "thon-test-chat": connection refused`);
     expect(err?.message).toContain("gateway.adminUrl");

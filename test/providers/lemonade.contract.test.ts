@@ -2,7 +2,7 @@
 // Lemonade's HTTP API (test/support/lemonadeStandIn.ts), driven through
 // Pulumi's dynamic-provider host with the inputs the real program registers.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServer } from "node:net";
+import { freePort } from "../support/nginx.ts";
 import { startLemonadeStandIn, type LemonadeStandIn } from "../support/lemonadeStandIn.ts";
 import { engineSecretOutputs, leakedSecrets, startDynamicProviderHost, type DynamicProviderHost } from "../support/dynamicProviderHost.ts";
 import { D, evaluateLlm, inputsOf, record, ROOT } from "../support/llm.ts";
@@ -13,14 +13,6 @@ let host: DynamicProviderHost;
 let e: Evaluation;
 let adminKey: string;
 let apiKey: string;
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** The keys THON generated, as lemond would read them from THON's env file. */
 function keysFrom(ev: Evaluation): { api: string; admin: string } {
@@ -105,7 +97,7 @@ describe("contract: the Lemonade Model provider in Pulumi's dynamic-provider hos
     expect(lemonade.loaded.has(created.id)).toBe(false);
     await host.delete(r.urn, created.id, created.properties);
     expect(lemonade.log.at(-1)).toMatchObject({ path: "/api/v1/unload", status: 404 });
-    await host.delete(r.urn, created.id, { ...created.properties, apiUrl: `http://127.0.0.1:${await closedPort()}` });
+    await host.delete(r.urn, created.id, { ...created.properties, apiUrl: `http://127.0.0.1:${await freePort()}` });
   });
 
   it("waits for a lemond that is still starting", async () => {
@@ -121,7 +113,7 @@ describe("contract: the Lemonade Model provider in Pulumi's dynamic-provider hos
 
   it("a server that is down fails with a clear error naming its URL", async () => {
     const r = record(e, D.model, "thon-lemonade-chat");
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const err = await host.create(r.urn, { ...inputsOf(r), apiUrl: url, startTimeoutSeconds: 1 }).then(() => undefined, (x: Error) => x);
     expect(err?.message).toContain(`cannot reach Lemonade at ${url}`);
     expect(err?.message).toContain("connection refused");

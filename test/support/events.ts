@@ -1,5 +1,6 @@
 // Builds events for tests from thon.yaml text, through the real loader.
-import { parseThonFile } from "../../infra/config/load.ts";
+import { expect } from "vitest";
+import { parseThonFile, ThonConfigError } from "../../infra/config/load.ts";
 import { toEvent, type Event } from "../../infra/config/event.ts";
 
 /** thon.yaml text for the given groups, plus extra top-level YAML. */
@@ -22,4 +23,15 @@ export function bigGroups(n: number, groupCount = 5): Record<string, string[]> {
     (groups[g] ??= []).push(`u${String(i).padStart(3, "0")}`);
   }
   return groups;
+}
+
+/** The problems a rejected thon.yaml text is reported with, as `line:column path: message`. */
+export function problemsOf(text: string): string[] {
+  try {
+    parseThonFile(text, "thon.yaml");
+  } catch (err) {
+    expect(err).toBeInstanceOf(ThonConfigError);
+    return (err as ThonConfigError).problems.map((p) => `${p.line ?? "-"}:${p.column ?? "-"} ${p.path}: ${p.message}`);
+  }
+  throw new Error("expected the file to be rejected");
 }

@@ -14,6 +14,7 @@ export function nginxBinary(): string {
   throw new Error("nginx is not installed. Fix: run scripts/ensure-tools.sh as root (npm test does), or apt-get install nginx-light");
 }
 
+/** A loopback port nothing listens on: bound, noted, closed. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -87,9 +88,17 @@ export function writeMainConf(prefix: string, options: NginxOptions): { conf: st
   return { conf, command: `${nginxBinary()} -p ${prefix}/ -c ${conf}`, errorLog };
 }
 
-/** Starts nginx in the foreground and waits until `readyPort` on 127.0.0.1 accepts connections. */
-export async function startNginx(prefix: string, options: NginxOptions, readyPort: number): Promise<TestNginx> {
-  const { conf, command, errorLog } = writeMainConf(prefix, options);
+/**
+ * Starts nginx in the foreground and waits until `readyPort` on 127.0.0.1
+ * accepts connections. Without one, nginx also serves a placeholder port of
+ * its own (as a host's default site would) and waits for that: THON's files
+ * are staged until its reload, so before it nginx serves nothing of the event.
+ */
+export async function startNginx(prefix: string, options: NginxOptions, readyPort?: number): Promise<TestNginx> {
+  const port = readyPort ?? (await freePort());
+  const placeholder = readyPort === undefined ? [`    server { listen 127.0.0.1:${port}; return 204; }`] : [];
+  const http = [...(options.http ? [options.http] : []), ...placeholder].join("\n");
+  const { conf, command, errorLog } = writeMainConf(prefix, { ...options, ...(http ? { http } : {}) });
   const child = spawn(nginxBinary(), ["-p", `${prefix}/`, "-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -98,9 +107,9 @@ export async function startNginx(prefix: string, options: NginxOptions, readyPor
   await waitFor(
     () => {
       if (exited) throw new Error(`nginx exited: ${stderr}`);
-      return connects(readyPort);
+      return connects(port);
     },
-    `nginx on 127.0.0.1:${readyPort}`,
+    `nginx on 127.0.0.1:${port}`,
   );
   const pidFile = join(prefix, "nginx.pid");
   return {
@@ -180,4 +189,18 @@ export async function reloaded(nginx: TestNginx, before: ReadonlySet<number>): P
   }, "the reload to take over from the old workers");
   // The title changes just before the sockets close, in the same step.
   await new Promise((r) => setTimeout(r, 50));
+}
+
+/** thon.yaml's proxy section for a test nginx: every file under `root`, loopback ports. */
+export function proxyYaml(root: string, o: { readonly https: number; readonly http: number; readonly nginx: string }): string {
+  return `proxy:
+  httpsPort: ${o.https}
+  httpPort: ${o.http}
+  listenAddress: 127.0.0.1
+  configDir: ${root}/etc/thon
+  includeDir: ${root}/etc/conf.d
+  socketDir: ${root}/sockets
+  accessLog: ${root}/log/access.log
+  nginx: ${o.nginx}
+`;
 }

@@ -1,6 +1,6 @@
 // HTTP and WebSocket clients for code-server: on its unix socket, and
 // through the proxy over TLS trusting the event CA only.
-import { request } from "node:http";
+import { request, type ClientRequest, type IncomingMessage } from "node:http";
 import { request as tlsRequest } from "node:https";
 import WebSocket from "ws";
 
@@ -10,33 +10,44 @@ export interface HttpReply {
   readonly body: string;
 }
 
-export function unixHttp(
-  socketPath: string,
-  opts: { method?: string; path?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+export interface RequestOptions {
+  readonly method?: string;
+  readonly path?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly timeoutMs?: number;
+}
+
+/** Sends one request made by `open` (with `opts`' method, path, headers, body and timeout) and reads the whole reply. */
+function exchange(
+  where: string,
+  opts: RequestOptions,
+  open: (common: RequestOptions & { headers: Record<string, string> }, onReply: (res: IncomingMessage) => void) => ClientRequest,
 ): Promise<HttpReply> {
   const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
+  const method = opts.method ?? "GET";
+  const path = opts.path ?? "/";
+  const timeoutMs = opts.timeoutMs ?? 15_000;
   return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath,
-        method: opts.method ?? "GET",
-        path: opts.path ?? "/",
-        headers: { Host: "localhost", ...(body ? { "Content-Length": String(body.length) } : {}), ...opts.headers },
-        timeout: opts.timeoutMs ?? 15_000,
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (text += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`${opts.method ?? "GET"} ${opts.path ?? "/"} on ${socketPath}: no answer within ${opts.timeoutMs ?? 15_000} ms`)));
+    const req = open({ method, path, timeoutMs, headers: { ...(body ? { "Content-Length": String(body.length) } : {}), ...opts.headers } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`${method} ${where}${path}: no answer within ${timeoutMs} ms`)));
     req.on("error", reject);
     if (body) req.write(body);
     req.end();
   });
+}
+
+/** An HTTP request to code-server on its unix socket. */
+export function unixHttp(socketPath: string, opts: RequestOptions = {}): Promise<HttpReply> {
+  return exchange(`${socketPath} `, opts, (c, onReply) =>
+    request({ socketPath, method: c.method, path: c.path, headers: { Host: "localhost", ...c.headers }, timeout: c.timeoutMs }, onReply),
+  );
 }
 
 /** Polls code-server's /healthz on the socket until it answers 200, or fails after `timeoutMs`. */
@@ -89,37 +100,23 @@ export function wsHandshake(socketPath: string, path: string, headers: Record<st
  * An HTTPS request to 127.0.0.1:`port` trusting `ca` only (no system roots
  * are consulted when `ca` is given); a fresh connection each time.
  */
-export function httpsLoopback(
-  port: number,
-  opts: { ca: string | undefined; method?: string; path?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number },
-): Promise<HttpReply> {
-  const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
-  return new Promise((resolve, reject) => {
-    const req = tlsRequest(
+export function httpsLoopback(port: number, opts: RequestOptions & { ca: string | undefined }): Promise<HttpReply> {
+  return exchange(`https://127.0.0.1:${port}`, opts, (c, onReply) =>
+    tlsRequest(
       {
         host: "127.0.0.1",
         port,
-        method: opts.method ?? "GET",
-        path: opts.path ?? "/",
+        method: c.method,
+        path: c.path,
         ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
         rejectUnauthorized: true,
         agent: false,
-        headers: { ...(body ? { "Content-Length": String(body.length) } : {}), ...opts.headers },
-        timeout: opts.timeoutMs ?? 15_000,
+        headers: c.headers,
+        timeout: c.timeoutMs,
       },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (text += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`${opts.method ?? "GET"} https://127.0.0.1:${port}${opts.path ?? "/"}: no answer`)));
-    req.on("error", reject);
-    if (body) req.write(body);
-    req.end();
-  });
+      onReply,
+    ),
+  );
 }
 
 /** The session cookie from `POST <prefix>login` through the proxy. */
