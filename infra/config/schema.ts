@@ -103,9 +103,9 @@ export const sandboxSchema = z
 export const workspaceSchema = z.discriminatedUnion(
   "mode",
   [
-    z.object({ mode: z.literal("volume") }).strict().describe("A Docker volume per participant, kept on removal and on `pulumi destroy`."),
-    z.object({ mode: z.literal("bind"), hostDir: absolutePath("workspace.hostDir").describe("The host folder holding one folder per participant (<hostDir>/<user>).") }).strict().describe("A folder per participant under hostDir."),
-    z.object({ mode: z.literal("ephemeral") }).strict().describe("Nothing kept: the workspace goes with the container."),
+    z.object({ mode: z.literal("volume") }).strict().describe("a Docker volume per participant, kept on removal and on `pulumi destroy`."),
+    z.object({ mode: z.literal("bind"), hostDir: absolutePath("workspace.hostDir").describe("The host folder holding one folder per participant (<hostDir>/<user>).") }).strict().describe("a folder per participant under hostDir."),
+    z.object({ mode: z.literal("ephemeral") }).strict().describe("nothing kept: the workspace goes with the container."),
   ],
   { error: 'workspace.mode must be "volume", "bind" (with hostDir) or "ephemeral"' },
 );
@@ -286,7 +286,7 @@ export const targetSchema = z.discriminatedUnion(
         dockerHost: z.string().min(1).default("unix:///var/run/docker.sock").describe("The Docker engine; default the local socket."),
       })
       .strict()
-      .describe("This machine."),
+      .describe("this machine."),
     z
       .object({
         kind: z.literal("ssh"),
@@ -296,7 +296,7 @@ export const targetSchema = z.discriminatedUnion(
         privateKeyFile: z.string().min(1).describe("Private key file on the machine running pulumi, relative to thon.yaml; read at deploy time, kept secret."),
       })
       .strict()
-      .describe("A remote host: Docker over ssh://, commands over SSH."),
+      .describe("a remote host: Docker over ssh://, commands over SSH."),
   ],
   { error: 'target.kind must be "local" or "ssh"' },
 );
