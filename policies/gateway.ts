@@ -26,14 +26,6 @@ export const APISIX_TYPES = {
   route: `${APISIX_TYPE_PREFIX}Route`,
 } as const;
 
-/**
- * The consumer username the program gives a participant or a group
- * (infra/render/apisix.ts consumerUsername; a test keeps the two equal).
- */
-export function consumerUsernameFor(event: string, kind: "user" | "group", name: string): string {
-  return kind === "user" ? `thon_${event}_${name}` : `thon_${event}_group_${name}`;
-}
-
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 const positiveInteger = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;

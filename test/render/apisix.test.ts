@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chatEndpoint, chatRoute, consumerKeyValue, consumerPlugins, consumerTokenLimit, consumerUsername, embeddingsRoute } from "../../infra/render/apisix.ts";
+import { chatEndpoint, chatRoute, consumerKeyValue, consumerPlugins, consumerTokenLimit, embeddingsRoute } from "../../infra/render/apisix.ts";
+import { consumerUsername } from "../../infra/resourceNames.ts";
 
 const routes = { event: "ev", apisixVersion: "3.15", lemonadeUrl: "http://127.0.0.1:13305/", lemonadeApiKey: "LKEY", chatModel: "user.m" };
 
