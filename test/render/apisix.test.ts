@@ -62,3 +62,21 @@ describe("APISIX bodies", () => {
     expect(consumerKeyValue("sk-1")).toBe("Bearer sk-1");
   });
 });
+
+describe("APISIX body snapshots", () => {
+  it.each(["3.15", "3.17"])("the chat route for APISIX %s", (apisixVersion) => {
+    expect(chatRoute({ ...routes, apisixVersion })).toMatchSnapshot();
+  });
+
+  it("the embeddings route", () => {
+    expect(embeddingsRoute(routes)).toMatchSnapshot();
+  });
+
+  it.each([
+    ["3.15 with redis (not written before 3.18)", { apisixVersion: "3.15", tokens: 200000, windowSeconds: 3600, redis: { host: "10.0.0.5", port: 6379, database: 1 } }],
+    ["3.18 with redis", { apisixVersion: "3.18", tokens: 200000, windowSeconds: 3600, redis: { host: "10.0.0.5", port: 6379, database: 1 } }],
+    ["no limit", false],
+  ] as const)("a consumer's plugins: %s", (_what, limit) => {
+    expect(consumerPlugins(limit)).toMatchSnapshot();
+  });
+});

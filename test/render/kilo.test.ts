@@ -81,3 +81,21 @@ describe("Kilo Code config", () => {
     expect(kiloOf(notKilo, "alice").permission).toEqual({ bash: "allow" });
   });
 });
+
+describe("Kilo Code config snapshots", () => {
+  const options = {
+    providerName: "THON ev",
+    baseURL: "http://host.docker.internal:9080/v1",
+    apiKey: "sk-thon-abc",
+    chat: { id: "user.m", displayName: "m", context: 65536, output: 8192 },
+    bash: "ask" as const,
+  };
+
+  it("with codebase indexing", () => {
+    expect(renderKiloConfig({ ...options, indexing: { model: "user.e", dimension: 768 } })).toMatchSnapshot();
+  });
+
+  it("without codebase indexing, bash denied", () => {
+    expect(renderKiloConfig({ ...options, bash: "deny" })).toMatchSnapshot();
+  });
+});
