@@ -4,7 +4,7 @@ import type { Event } from "../infra/config/event.ts";
 import type { LemonadePlan } from "../infra/lemonade/plan.ts";
 import { Model } from "../infra/providers/lemonade.ts";
 import { renderEnvFile, renderLemondUnit } from "../infra/render/systemd.ts";
-import { stableJson } from "../infra/render/json.ts";
+import { renderLemonadeConfig } from "../infra/render/lemonadeConfig.ts";
 import { sha256 } from "../infra/hash.ts";
 import { activationScript, ownedDirScript, removeUnitScript } from "../infra/render/hostScripts.ts";
 import { removeFileScript, writeFileScript } from "../infra/render/shell.ts";
@@ -85,7 +85,7 @@ export class Lemonade extends pulumi.ComponentResource {
     );
 
     const configPath = `${paths.cacheDir.replace(/\/+$/, "")}/config.json`;
-    const configText = stableJson(plan.configJson);
+    const configText = renderLemonadeConfig(plan.config);
     const owner = `${lemonade.user}:${lemonade.user}`;
     const config = target.command(
       `${name}-config`,

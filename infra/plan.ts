@@ -171,7 +171,7 @@ function planKey(event: Pick<Event, "gateway">, p: Participant): KeyPlan {
     : { from: "consumer", consumer: consumerResourceNames("group", p.group).consumer };
 }
 
-export function planParticipant(event: Event, p: Participant): ParticipantPlan {
+function planParticipant(event: Event, p: Participant): ParticipantPlan {
   const n = p.name;
   const socketHostDir = `${event.proxy.socketDir.replace(/\/+$/, "")}/${n}`;
   return {

@@ -61,10 +61,6 @@ export function settle<T>(props: T): Preview<T> {
   return settleValue(() => props) as Preview<T>;
 }
 
-export function isUnknown(value: unknown): value is Unknown {
-  return value === UNKNOWN;
-}
-
 /** A value for a message: strings quoted, unknowns named. */
 export function show(value: unknown): string {
   if (value === UNKNOWN) return "(unknown at preview)";

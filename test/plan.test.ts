@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baseUrl, planEvent, planParticipant, planWorkspace } from "../infra/plan.ts";
+import { baseUrl, planEvent, planWorkspace } from "../infra/plan.ts";
 import { makeEvent } from "./support/events.ts";
 import { llmYaml } from "./support/llm.ts";
 
@@ -54,7 +54,7 @@ describe("planner", () => {
 
   it("puts bind-mounted workspaces in a per-participant folder of hostDir", () => {
     const event = makeEvent({ alpha: ["alice"] }, "workspace:\n  mode: bind\n  hostDir: /srv/thon/\n");
-    expect(planParticipant(event, event.participants[0]!).workspace).toEqual({ kind: "bind", hostPath: "/srv/thon/alice" });
+    expect(planEvent(event).participants[0]!.workspace).toEqual({ kind: "bind", hostPath: "/srv/thon/alice" });
   });
 
   it("plans no storage for ephemeral workspaces", () => {

@@ -30,7 +30,10 @@ export function apisixLabels(event: string): Readonly<Record<string, string>> {
  */
 const KEY_AUTH_ROUTE = { header: "Authorization", hide_credentials: true } as const;
 
-/** override.endpoint: a full URL up to 3.16; from 3.17 without a path, which APISIX then takes from the request's protocol. */
+/**
+ * override.endpoint: a full URL up to 3.16; from 3.17 without a path, which APISIX then takes from the request's protocol.
+ * @internal exported for tests; the program renders it through chatRoute.
+ */
 export function chatEndpoint(lemonadeUrl: string, apisixVersion: string): string {
   const base = lemonadeUrl.replace(/\/+$/, "");
   // A trailing "/" would be a path of "/" on 3.17+, which breaks the protocol lookup: the base has none.
