@@ -1,6 +1,6 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { Event } from "../infra/config/event.ts";
-import { sha256 } from "../infra/hash.ts";
 import type { ParticipantPlan } from "../infra/plan.ts";
 import {
   nginxLayout,
@@ -25,6 +25,8 @@ export interface ProxyArgs {
   readonly tls: Tls;
   readonly target: Target;
 }
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /**
  * The event's one HTTPS entry: the host's nginx, configured by files this
