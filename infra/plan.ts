@@ -171,7 +171,12 @@ function planKey(event: Pick<Event, "gateway">, p: Participant): KeyPlan {
     : { from: "consumer", consumer: consumerResourceNames("group", p.group).consumer };
 }
 
-function planParticipant(event: Event, p: Participant): ParticipantPlan {
+/**
+ * One participant's plan. Also plans someone no longer in the event, from
+ * their name alone: `thon purge` finds their volume or folder this way
+ * (planWorkspace gives just that part).
+ */
+export function planParticipant(event: Event, p: Participant): ParticipantPlan {
   const n = p.name;
   const socketHostDir = `${event.proxy.socketDir.replace(/\/+$/, "")}/${n}`;
   return {
