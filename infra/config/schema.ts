@@ -41,7 +41,7 @@ const hostName = z
   })
   // All digits and dots, or any colon: meant as an IP address, so it must be one ("300.1.1.1", "::::" are not).
   .refine((h) => !(/^[0-9.]+$/.test(h) || h.includes(":")) || isIP(h) !== 0, {
-    error: (issue) => `${JSON.stringify(issue.input)} is not an IP address (IPv4 is four numbers 0-255, IPv6 as in 2001:db8::1); write a valid address, or a DNS name`,
+    error: "is not an IP address (IPv4 is four numbers 0-255, IPv6 as in 2001:db8::1); write a valid address, or a DNS name",
   });
 
 const absolutePath = (what: string) =>

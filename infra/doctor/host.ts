@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { totalmem } from "node:os";
 import { createServer } from "node:net";
 import { promisify } from "node:util";
+import { HOST_RESERVED_MIB, SANDBOX_IDLE_MIB, SANDBOX_OPEN_MIB } from "../config/capacity.ts";
 import { fail, ok, reason, warn, type Check, type DoctorContext } from "./check.ts";
 
 const exec = promisify(execFile);
@@ -93,15 +94,6 @@ export async function checkSocketGroup(ctx: DoctorContext): Promise<Check> {
     return warn(name, `cannot look up "${group}" (${reason(err)})`, "check that getent works");
   }
 }
-
-/**
- * Measured per sandbox (README "Density and readiness"): 48 MiB idle and
- * 227 MiB with the editor open, plus 13 MiB for the containerd shim.
- */
-export const SANDBOX_IDLE_MIB = 61;
-export const SANDBOX_OPEN_MIB = 240;
-/** Kept for the OS, dockerd, containerd and nginx. */
-export const HOST_RESERVED_MIB = 2048;
 
 export function checkMemory(ctx: DoctorContext, hostMiB = Math.floor(totalmem() / 2 ** 20)): Check {
   const name = "Memory";
