@@ -56,6 +56,9 @@ export async function installPulumi(projectDir: string, install: Installer = off
 export async function ensurePulumi(io: StepIo, install?: Installer): Promise<{ cli: string } | { error: string }> {
   const found = findPulumi(io.projectDir, io.env);
   if (found) return { cli: found };
+  if (io.env.THON_OFFLINE === "1") {
+    return { error: `the Pulumi CLI is not installed (not on PATH, not in ${LOCAL_CLI_DIR}/), and THON_OFFLINE=1 rules out the download` };
+  }
   const version = pinnedVersion(io.projectDir, "@pulumi/pulumi") ?? "the SDK's version";
   io.err(`the Pulumi CLI is not installed (not on PATH, not in ${LOCAL_CLI_DIR}/); installing ${version} into ${join(io.projectDir, LOCAL_CLI_DIR)}\n`);
   const installed = await installPulumi(io.projectDir, install);
