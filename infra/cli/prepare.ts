@@ -96,6 +96,7 @@ async function sandboxImage(eventFile: string, io: StepIo): Promise<string | und
   } catch {
     // not there yet
   }
+  if (io.env.THON_OFFLINE === "1") return `${image} is not on this host, and THON_OFFLINE=1 rules out ${build ? "building" : "pulling"} it`;
   if (build) {
     const code = await run("docker", ["build", "-t", image, "-f", join(build.context, build.dockerfile), build.context], io, { ...io.env, DOCKER_HOST: event.target.dockerHost });
     return code === 0 ? undefined : `building ${image} from ${build.context} failed (exit ${code})`;
