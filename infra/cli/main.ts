@@ -423,6 +423,17 @@ async function init(o: InitOptions, io: Io): Promise<void> {
   }
   const stackFile = join(project, `Pulumi.${o.stack}.yaml`);
 
+  // The stack file's edit is known before any question: refuse now, not after the last answer.
+  const fromProject = relative(project, out);
+  const thonFile = fromProject.startsWith("..") ? out : fromProject;
+  let stackText: string;
+  try {
+    stackText = existsSync(stackFile) ? editStackConfig(readFileSync(stackFile, "utf8"), thonFile, o.force === true) : renderStackConfig(thonFile);
+  } catch (err) {
+    if (err instanceof StackFileError) throw new Error(`cannot update ${stackFile}: ${err.message}`);
+    throw err;
+  }
+
   const interactive = !o.nonInteractive && io.ask !== undefined;
   /** Asks until the answer passes `check` (5 tries); flags are checked by the whole file at the end. */
   const ask = async (question: string, flag: string | undefined, fallback: string, check?: (v: string) => string | undefined): Promise<string> => {
@@ -476,15 +487,6 @@ async function init(o: InitOptions, io: Io): Promise<void> {
 
   const text = renderThonYaml(answers, schemaPathFor(out));
   parseThonFile(text, out); // the wizard never writes an invalid file
-  const fromProject = relative(project, out);
-  const thonFile = fromProject.startsWith("..") ? out : fromProject;
-  let stackText: string;
-  try {
-    stackText = existsSync(stackFile) ? editStackConfig(readFileSync(stackFile, "utf8"), thonFile, o.force === true) : renderStackConfig(thonFile);
-  } catch (err) {
-    if (err instanceof StackFileError) throw new Error(`cannot update ${stackFile}: ${err.message}`);
-    throw err;
-  }
   writeFileSync(out, text);
   writeFileSync(stackFile, stackText);
   const shown = out.startsWith(io.cwd + "/") ? out.slice(io.cwd.length + 1) : out;

@@ -155,6 +155,10 @@ config:
     expect(r.code).toBe(1);
     expect(r.err).toContain('its thon:file is already "events/old.yaml"; pass --force');
     expect(existsSync(join(project, "thon.yaml"))).toBe(false);
+    // Interactive: refused before the first question, so no answer is lost.
+    const asked = await thon(["init", "--stack", "myevent"], project, ["x"]);
+    expect(asked.code).toBe(1);
+    expect(asked.asked).toEqual([]);
     const forced = await thon([...args, "--force"], project);
     expect(forced.code).toBe(0);
     expect(readFileSync(join(project, "Pulumi.myevent.yaml"), "utf8")).toContain("encryptionsalt: v1:3Jq1n9mqOeQ=");
