@@ -9,7 +9,8 @@ register();
 // `thon plan` runs the whole program, which on big events needs more heap than
 // V8 gives by default (infra/nodeFlags.ts); heap sizes are start-up flags, so
 // plan runs in a second process that has them.
-if (process.argv.slice(2).includes("plan") && !process.env.THON_PROGRAM_FLAGS) {
+// `up` falls back to the same evaluation when the Pulumi CLI cannot be had.
+if ((process.argv.slice(2).includes("plan") || process.argv[2] === "up") && !process.env.THON_PROGRAM_FLAGS) {
   const { PROGRAM_NODE_FLAGS, needsProgramFlags } = await import("../infra/nodeFlags.ts");
   if (needsProgramFlags(getHeapStatistics().heap_size_limit)) {
     const child = spawnSync(process.execPath, [...PROGRAM_NODE_FLAGS, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {

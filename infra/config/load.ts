@@ -4,13 +4,13 @@
 // nothing is deployed) unless the whole file is valid.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { z } from "zod";
 import { thonFileRefined } from "./refine.ts";
 import type { ThonFile } from "./schema.ts";
 import { toEvent, type Event } from "./event.ts";
-import { suggestName, NAME_PATTERN } from "./names.ts";
+import { suggestName, NAME_PATTERN, NAME_WHY } from "./names.ts";
 
 export interface ConfigProblem {
   /** Dotted path such as `groups.alpha.users[2]`; empty for the whole file. */
@@ -159,6 +159,26 @@ function problemFromIssue(doc: Document, lines: LineCounter, issue: z.core.$ZodI
     });
   }
 
+  if (issue.code === "invalid_key") {
+    // A map key the schema refuses (a group name, an environment variable): name the key, not the map.
+    const key = String(path.at(-1));
+    const inner = issue.issues[0]?.message ?? issue.message;
+    const fix = path[0] === "groups" ? ` (${NAME_WHY}). Fix: write "${suggestName(key)}"` : "";
+    return [{ path: z.core.toDotPath(path), ...position(path.slice(0, -1), key), message: `the name ${JSON.stringify(key)} is refused: ${inner}${fix}` }];
+  }
+
+  if (issue.code === "invalid_type" && path.length === 2 && path[0] === "groups") {
+    const { node } = locate(doc, path);
+    if (isSeq(node)) {
+      const names = (node.toJSON() as unknown[]).map((n) => (typeof n === "string" ? n : JSON.stringify(n))).join(", ");
+      return [{
+        path: z.core.toDotPath(path),
+        ...position(path),
+        message: `a group is a mapping with users, not a list. Fix: write ${String(path[1])}: { users: [${names}] }`,
+      }];
+    }
+  }
+
   if (issue.code === "invalid_union" && issue.errors.length > 0) {
     // A union of a name and an object (users) fails as a whole; report the
     // branch that fits the value's type instead of "invalid input".
@@ -179,7 +199,7 @@ function problemFromIssue(doc: Document, lines: LineCounter, issue: z.core.$ZodI
   } else if (exact && value !== undefined && typeof value !== "object") {
     message = `${shown(value)}: ${issue.message}`;
     if (typeof value === "string" && path.some((s) => s === "users") && !NAME_PATTERN.test(value)) {
-      message += `. Fix: write "${suggestName(value)}"`;
+      message += ` (${NAME_WHY}). Fix: write "${suggestName(value)}"`;
     }
   }
   return [{ path: z.core.toDotPath(path), ...position(path), message }];
@@ -188,7 +208,8 @@ function problemFromIssue(doc: Document, lines: LineCounter, issue: z.core.$ZodI
 /** Validates thon.yaml text; throws ThonConfigError listing every problem. */
 export function parseThonFile(text: string, fileName = "thon.yaml"): ThonFile {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // merge: YAML 1.1's `<<: *shared` merge keys, which organizers use with anchors for shared settings.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   if (doc.errors.length > 0) {
     throw new ThonConfigError(
       fileName,
@@ -198,7 +219,19 @@ export function parseThonFile(text: string, fileName = "thon.yaml"): ThonFile {
       }),
     );
   }
-  const data = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS() ?? {};
+  } catch (err) {
+    // yaml refuses aliases that would expand beyond maxAliasCount (a "billion laughs" file).
+    let first: Node | undefined;
+    visit(doc, { Alias: (_, node) => ((first = node as unknown as Node), visit.BREAK) });
+    const at = (first as Node | undefined)?.range?.[0];
+    const pos = at === undefined ? {} : (({ line, col }) => ({ line, column: col }))(lines.linePos(at));
+    throw new ThonConfigError(fileName, [
+      { path: "", ...pos, message: `the aliases (*name) in this file expand too far: ${(err as Error).message}. Fix: write the repeated values out, or nest fewer aliases` },
+    ]);
+  }
   const result = thonFileRefined.safeParse(data);
   if (!result.success) {
     const problems = result.error.issues.flatMap((issue) => problemFromIssue(doc, lines, issue));

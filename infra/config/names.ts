@@ -15,13 +15,25 @@ export const NAME_RULE =
  */
 export const RESERVED_NAMES: readonly string[] = ["healthz", "thon", "v1", "api"];
 
-/** Suggests a valid name for an invalid one: "Alice.Smith" -> "alice-smith". */
+/** Why names are this strict, for the messages that refuse one. */
+export const NAME_WHY = "a name becomes a container, a volume, a folder and a URL path, which take only these characters";
+
+/**
+ * Suggests a valid name for an invalid one: "Alice.Smith" -> "alice-smith",
+ * full-width "ａｌｉｃｅ" -> "alice" (NFKC). A name with no Latin letters or
+ * digits at all ("李雷", "😀") gets its code points ("u-674e-96f7"), so two
+ * such names never get the same suggestion.
+ */
 export function suggestName(raw: string): string {
   const cleaned = raw
+    .normalize("NFKC")
     .toLowerCase()
     .replace(/[^a-z0-9_-]+/g, "-")
     .replace(/^[-_]+|[-_]+$/g, "")
     .slice(0, 32)
     .replace(/[-_]+$/g, "");
-  return cleaned.length > 0 ? cleaned : "user1";
+  if (cleaned.length > 0) return cleaned;
+  const points = [...raw].map((c) => c.codePointAt(0)!.toString(16));
+  const name = `u-${points.join("-")}`.slice(0, 32).replace(/-+$/, "");
+  return name === "u" ? "user1" : name;
 }

@@ -7,6 +7,7 @@ import { thonFileSchema, type ThonFile } from "./schema.ts";
 export { versionAtLeast } from "../apisix/versions.ts";
 import { versionAtLeast } from "../apisix/versions.ts";
 import { checkLlm } from "./llm.ts";
+import { SANDBOX_IDLE_MIB } from "./capacity.ts";
 
 // Runs even when other fields are invalid (see `when` below), so it reads the
 // groups defensively: a duplicate is worth reporting next to a typo.
@@ -14,7 +15,8 @@ function checkUniqueParticipants(file: Pick<ThonFile, "groups">, ctx: z.Refineme
   const seen = new Map<string, string>();
   let count = 0;
   for (const [group, value] of Object.entries(file.groups)) {
-    const users: unknown[] = Array.isArray(value?.users) ? value.users : [];
+    // A bare list (`b: [carol]`) is reported as a shape problem; its names still count here.
+    const users: unknown[] = Array.isArray(value?.users) ? value.users : Array.isArray(value) ? value : [];
     users.forEach((entry, index) => {
       count++;
       const name = typeof entry === "string" ? entry : (entry as { name?: unknown } | null)?.name;
@@ -32,7 +34,8 @@ function checkUniqueParticipants(file: Pick<ThonFile, "groups">, ctx: z.Refineme
       }
     });
   }
-  if (count === 0) {
+  // A group refused for its name or shape is not "no participants".
+  if (count === 0 && !ctx.issues.some((i) => i.path?.[0] === "groups")) {
     ctx.addIssue({
       code: "custom",
       path: ["groups"],
@@ -136,6 +139,27 @@ function checkGateway(file: ThonFile, ctx: z.RefinementCtx): void {
   }
 }
 
+/**
+ * A host cannot hold more running sandboxes than its memory over the measured
+ * idle figure; the ceilings (sandbox.memory) are the policy pack's advisory
+ * thon-host-memory, since limits are rarely all used at once.
+ */
+function checkCapacity(file: ThonFile, ctx: z.RefinementCtx): void {
+  const host = file.event.hostMemory;
+  if (host === undefined) return;
+  const running = Object.values(file.groups).flatMap((g) =>
+    g.users.filter((u) => ((typeof u === "string" ? undefined : u.state) ?? g.state ?? file.sandbox.state) === "running"),
+  );
+  const need = running.length * SANDBOX_IDLE_MIB;
+  if (need > host) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["event", "hostMemory"],
+      message: `${running.length} running sandboxes need at least ${need} MiB even when idle (${SANDBOX_IDLE_MIB} MiB each, measured), more than the host's ${host} MiB; this host holds at most ${Math.floor(host / SANDBOX_IDLE_MIB)}. Fix: pause participants (state: stopped), split the event over hosts, or correct event.hostMemory`,
+    });
+  }
+}
+
 /** thon.yaml's full validation: shapes, then the cross-field rules above. */
 export const thonFileRefined = thonFileSchema
   .superRefine((file, ctx) => checkUniqueParticipants(file, ctx), {
@@ -149,4 +173,5 @@ export const thonFileRefined = thonFileSchema
   checkProxy(file, ctx);
   checkGateway(file, ctx);
   checkLlm(file, ctx);
+  checkCapacity(file, ctx);
 });

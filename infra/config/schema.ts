@@ -38,6 +38,10 @@ const hostName = z
   .min(1)
   .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$|^[0-9a-fA-F:.]+$/, {
     error: "must be a DNS name (thon.example.org) or an IP address (203.0.113.10), without scheme or port",
+  })
+  // All digits and dots, or any colon: meant as an IP address, so it must be one ("300.1.1.1", "::::" are not).
+  .refine((h) => !(/^[0-9.]+$/.test(h) || h.includes(":")) || isIP(h) !== 0, {
+    error: "is not an IP address (IPv4 is four numbers 0-255, IPv6 as in 2001:db8::1); write a valid address, or a DNS name",
   });
 
 const absolutePath = (what: string) =>

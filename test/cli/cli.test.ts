@@ -152,14 +152,21 @@ describe("thon users / groups: edits keep comments and layout", () => {
   });
 });
 
+/** A folder with a Pulumi.yaml, as `thon init` needs (issue 13, defect 6). */
+function tempProject(): string {
+  const dir = mkdtempSync(join(tmpdir(), "thon-project-"));
+  writeFileSync(join(dir, "Pulumi.yaml"), "name: thon\nruntime: nodejs\n");
+  return dir;
+}
+
 describe("thon init", () => {
   it("writes a valid, commented thon.yaml and the stack config from flags", async () => {
-    const r = await thon(["init", "--non-interactive", "--name", "jam", "--host", "jam.example.org", "--group", "red=ann,ben", "--group", "blue=cy", "--stack", "jam"]);
+    const r = await thon(["init", "--non-interactive", "--name", "jam", "--host", "jam.example.org", "--group", "red=ann,ben", "--group", "blue=cy", "--stack", "jam"], tempProject());
     expect(r.code).toBe(0);
     const event = loadEvent(join(r.cwd, "thon.yaml"));
     expect(event).toMatchObject({ name: "jam", host: "jam.example.org" });
     expect(event.participants.map((p) => `${p.group}/${p.name}`)).toEqual(["red/ann", "red/ben", "blue/cy"].sort((a, b) => a.split("/")[1]!.localeCompare(b.split("/")[1]!)));
-    expect(readFileSync(join(r.cwd, "thon.yaml"), "utf8")).toMatch(/^# THON event file/);
+    expect(readFileSync(join(r.cwd, "thon.yaml"), "utf8")).toMatch(/^# yaml-language-server: \$schema=\S+\n# THON event file/);
     expect(readFileSync(join(r.cwd, "Pulumi.jam.yaml"), "utf8")).toContain("thon:file: thon.yaml");
     expect(resolveEventFile(r.cwd, undefined, "jam")).toBe(join(r.cwd, "thon.yaml"));
   });
@@ -176,7 +183,7 @@ describe("thon init", () => {
   });
 
   it("asks for what the flags do not give", async () => {
-    const r = await thon(["init"], undefined, ["quiz", "10.0.0.5", "a=x,y", "", "none", "ephemeral"]);
+    const r = await thon(["init"], tempProject(), ["quiz", "10.0.0.5", "a=x,y", "", "none", "ephemeral"]);
     expect(r.code).toBe(0);
     const event = loadEvent(join(r.cwd, "thon.yaml"));
     expect(event).toMatchObject({ name: "quiz", host: "10.0.0.5", workspace: { mode: "ephemeral" } });
@@ -188,7 +195,7 @@ describe("thon init", () => {
     const r = await thon(["init", "--non-interactive", "--name", "x", "--host", "h", "--group", "a=b"], dir);
     expect(r.code).toBe(2);
     expect(r.err).toContain("exists; pass --force");
-    const bad = await thon(["init", "--non-interactive", "--name", "Bad Name", "--host", "h", "--group", "a=b"]);
+    const bad = await thon(["init", "--non-interactive", "--name", "Bad Name", "--host", "h", "--group", "a=b"], tempProject());
     expect(bad.code).toBe(1);
     expect(bad.err).toContain("event.name");
     expect(existsSync(join(bad.cwd, "thon.yaml"))).toBe(false);
