@@ -55,10 +55,6 @@ export class Proxy extends pulumi.ComponentResource {
   constructor(name: string, args: ProxyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("thon:proxy:Proxy", name, {}, opts);
     const { event, target, tls } = args;
-    if (event.proxy.mode !== "host") {
-      // refine.ts rejects this before any resource; kept as a guard for other callers.
-      throw new pulumi.ResourceError(`proxy.mode "${event.proxy.mode}" is not implemented; use "host"`, this);
-    }
     const layout = nginxLayout(event);
     const manifest: pulumi.Output<ManifestEntry>[] = [];
     // Staged files kept out of the manifest: the reload must still put them in place.

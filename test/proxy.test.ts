@@ -261,7 +261,9 @@ describe("Proxy: files through the target, one reload", () => {
 
 describe("thon.yaml rules for the proxy", () => {
   it.each([
-    ["proxy.mode container (not implemented)", "proxy:\n  mode: container\n", 'proxy.mode "container" is not available yet'],
+    ["proxy.mode container (not implemented, so not a value thon.yaml knows)", "proxy:\n  mode: container\n", 'proxy.mode: "container" is not allowed. Fix: use one of "host"'],
+    ["a socket group that is not a group name", "proxy:\n  socketGroup: \"www-data'; rm -rf /\"\n", "proxy.socketGroup must be a group name"],
+    ["an empty socket group", "proxy:\n  socketGroup: ''\n", "proxy.socketGroup must be a group name"],
     ["a configDir nginx would misread", "proxy:\n  configDir: /etc/nginx/my thon\n", 'proxy.configDir "/etc/nginx/my thon" goes into nginx\'s configuration'],
     ["a provided key path with a $", "tls:\n  mode: provided\n  certFile: /c.pem\n  keyFile: /k$.pem\n", "tls.keyFile"],
     ["a listen address that is not an IP", "proxy:\n  listenAddress: localhost\n", "proxy.listenAddress must be an IP address"],

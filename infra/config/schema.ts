@@ -152,8 +152,8 @@ export const tlsSchema = z
 
 export const proxySchema = z
   .object({
-    /** "host": the host's nginx (like the original); "container": nginx run by the program. */
-    mode: z.enum(["host", "container"]).default("host"),
+    /** "host": the host's nginx, the only proxy THON has. */
+    mode: z.enum(["host"]).default("host"),
     httpsPort: z.number().int().min(1).max(65535).default(443),
     /** Port of the redirect to HTTPS; 0 turns it off. */
     httpPort: z.number().int().min(0).max(65535).default(80),
@@ -169,7 +169,13 @@ export const proxySchema = z
     /** Parent of the per-participant socket folders; persistent, so sandboxes come back after a reboot. */
     socketDir: absolutePath("proxy.socketDir").default("/var/lib/thon/sockets"),
     /** The group nginx's workers run in; it alone may connect to the sandboxes' sockets. */
-    socketGroup: z.string().min(1).default("www-data"),
+    socketGroup: z
+      .string()
+      // A group name as groupadd accepts it (or a numeric gid): it goes into `install -g` and chown.
+      .regex(/^([A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]+)$/, {
+        error: 'proxy.socketGroup must be a group name such as "www-data" (letters, digits, _ . -; at most 32 characters) or a numeric gid',
+      })
+      .default("www-data"),
     clientMaxBodySize: z.string().regex(/^\d+[kKmMgG]?$/, { error: 'proxy.clientMaxBodySize is an nginx size such as "100m"' }).default("100m"),
     /** The nginx command, options included (e.g. "nginx -c /etc/nginx/nginx.conf"); used for -t and -s reload. */
     nginx: z.string().min(1).default("nginx"),
