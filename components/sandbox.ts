@@ -4,7 +4,9 @@ import * as random from "@pulumi/random";
 import type { Event } from "../infra/config/event.ts";
 import { codeServerArgs, SANDBOX_PATHS, type ParticipantPlan } from "../infra/plan.ts";
 import { stableJson } from "../infra/render/json.ts";
+import { shellQuote } from "../infra/render/shell.ts";
 import type { Target } from "../infra/target.ts";
+import { HostDirectory } from "./hostDirectory.ts";
 
 /** A file placed into the sandbox when its container is created. */
 export interface SandboxFile {
@@ -84,29 +86,24 @@ export class Sandbox extends pulumi.ComponentResource {
       );
       mounts.push({ type: "volume", source: volume.name, target: SANDBOX_PATHS.workspace });
     } else if (plan.workspace.kind === "bind") {
-      const dir = target.command(
+      // keep: the folder, like a volume, stays when the participant leaves.
+      const dir = new HostDirectory(
         names.workspaceDir,
-        {
-          // No delete: the folder, like a volume, stays when the participant leaves.
-          create: `install -d -m 0750 -o ${uid} -g ${gid} '${plan.workspace.hostPath}'`,
-        },
+        { target, path: plan.workspace.hostPath, mode: "0750", owner: uid, group: gid, keep: true },
         { parent: this },
       );
-      dependsOn.push(dir);
+      dependsOn.push(dir.command);
       mounts.push({ type: "bind", source: plan.workspace.hostPath, target: SANDBOX_PATHS.workspace });
     }
 
-    const socketDir = target.command(
+    // setgid: the socket code-server creates inherits the proxy's group, so
+    // with --socket-mode 660 nginx may connect and other host users may not.
+    const socketDir = new HostDirectory(
       names.socketDir,
-      {
-        // setgid: the socket code-server creates inherits the proxy's group, so
-        // with --socket-mode 660 nginx may connect and other host users may not.
-        create: `install -d -m 2770 -o ${uid} -g '${args.socketGroup}' '${plan.socketHostDir}'`,
-        delete: `rm -f '${plan.socketHostPath}' && rmdir '${plan.socketHostDir}' 2>/dev/null || true`,
-      },
+      { target, path: plan.socketHostDir, mode: "2770", owner: uid, group: args.socketGroup, keep: false, removeFiles: [plan.socketHostPath] },
       { parent: this },
     );
-    dependsOn.push(socketDir);
+    dependsOn.push(socketDir.command);
     mounts.push({ type: "bind", source: plan.socketHostDir, target: SANDBOX_PATHS.socketDir });
 
     const files: SandboxFile[] = [
@@ -162,7 +159,7 @@ export class Sandbox extends pulumi.ComponentResource {
       target.command(
         names.stop,
         {
-          create: `docker stop --time 30 '${plan.containerName}' >/dev/null`,
+          create: `docker stop --time 30 ${shellQuote(plan.containerName)} >/dev/null`,
           triggers: [container.id],
         },
         { parent: this, dependsOn: [container] },

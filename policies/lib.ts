@@ -90,6 +90,9 @@ export const TYPES = {
   localCommand: "command:local:Command",
   remoteCommand: "command:remote:Command",
   privateKey: "tls:index/privateKey:PrivateKey",
+  /** components/hostFile.ts and hostDirectory.ts: files and folders on the event host, typed. */
+  hostFile: "thon:host:File",
+  hostDirectory: "thon:host:Directory",
 } as const;
 
 type LabelList = Preview<readonly { label?: string; value?: string }[] | undefined>;

@@ -148,21 +148,21 @@ describe("Proxy: files through the target, one reload", () => {
   it("writes the certificates, the server file and two files per participant (location, upstream), and reloads after all of them", async () => {
     const e = await runEvent(makeEvent({ alpha: ["alice", "0day"], beta: ["team_7-b"] }));
     const proxy = find(e, "thon:proxy:Proxy", "thon-proxy");
-    expect(children(e, proxy)).toEqual(
-      [
-        "thon-nginx-0day",
-        "thon-nginx-alice",
-        "thon-nginx-team_7-b",
-        "thon-proxy-ca-cert",
-        "thon-proxy-reload",
-        "thon-proxy-server",
-        "thon-proxy-server-cert",
-        "thon-proxy-server-key",
-        "thon-upstream-0day",
-        "thon-upstream-alice",
-        "thon-upstream-team_7-b",
-      ].map((n) => `${CMD}::${n}`),
-    );
+    const files = [
+      "thon-nginx-0day",
+      "thon-nginx-alice",
+      "thon-nginx-team_7-b",
+      "thon-proxy-ca-cert",
+      "thon-proxy-server",
+      "thon-proxy-server-cert",
+      "thon-proxy-server-key",
+      "thon-upstream-0day",
+      "thon-upstream-alice",
+      "thon-upstream-team_7-b",
+    ];
+    // Each file is a thon:host:File whose one child, of the same name, writes it.
+    expect(children(e, proxy)).toEqual([`${CMD}::thon-proxy-reload`, ...files.map((n) => `thon:host:File::${n}`)]);
+    for (const n of files) expect(children(e, find(e, "thon:host:File", n))).toEqual([`${CMD}::${n}`]);
     const file = find(e, CMD, "thon-nginx-team_7-b").inputs;
     // Written staged, beside the live file; only the reload puts it in place.
     expect(file.create).toContain("mv -f -- '/etc/nginx/thon/participants/team_7-b.conf.thon-staged.thon-new' '/etc/nginx/thon/participants/team_7-b.conf.thon-staged'");
@@ -174,7 +174,7 @@ describe("Proxy: files through the target, one reload", () => {
     expect(upstream.stdin).toContain("server unix:/var/lib/thon/sockets/team_7-b/code-server.sock;");
     expect(find(e, CMD, "thon-proxy-server").inputs.create).toContain("'/etc/nginx/conf.d/thon-test.conf.thon-staged'");
     const reload = find(e, CMD, "thon-proxy-reload");
-    const urns = children(e, proxy).filter((n) => !n.endsWith("thon-proxy-reload")).map((n) => find(e, CMD, n.split("::")[1]!).urn);
+    const urns = files.map((n) => find(e, CMD, n).urn);
     expect(reload.options.dependencies).toEqual(expect.arrayContaining(urns));
     // The manifest lists every file but the key, with its content's hash.
     const manifest = (reload.inputs.stdin as string).trim().split("\n").map((l) => l.split("  ")[1]);
