@@ -27,7 +27,7 @@ export class HostDirectory extends pulumi.ComponentResource {
   public readonly command: ShellCommand;
 
   constructor(name: string, args: HostDirectoryArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    if (!/^[0-7]{3,4}$/.test(args.mode)) throw new Error(`folder mode ${args.mode} of ${args.path} is not an octal mode such as 0750`);
+    if (!/^[0-7]{3,4}$/.test(args.mode)) throw new Error(`${name}: folder mode ${args.mode} of ${args.path} is not an octal mode such as 0750`);
     const inputs = { path: args.path, mode: args.mode, owner: args.owner, group: args.group, keep: args.keep };
     super("thon:host:Directory", name, inputs, opts);
     const remove = [...(args.removeFiles ?? [])].map((f) => `rm -f -- ${q(f)}`);

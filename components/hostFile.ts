@@ -45,6 +45,8 @@ export class HostFile extends pulumi.ComponentResource {
   public readonly command: ShellCommand;
 
   constructor(name: string, args: HostFileArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    // Checked before anything is registered: a bad mode leaves nothing half-declared.
+    if (!/^0[0-7]{3}$/.test(args.mode)) throw new Error(`${name}: file mode ${args.mode} of ${args.path} is not an octal mode such as 0644`);
     const owner = args.owner ?? "0";
     const group = args.group ?? "0";
     const sha256 = pulumi.output(args.content).apply((c) => createHash("sha256").update(c).digest("hex"));

@@ -7,11 +7,15 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { certificateNames } from "../components/tls.ts";
+import { Proxy } from "../components/proxy.ts";
+import { certificateNames, Tls } from "../components/tls.ts";
 import { parseThonFile, ThonConfigError } from "../infra/config/load.ts";
 import { toEvent } from "../infra/config/event.ts";
-import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
+import { evaluate, type Evaluation, type RecordedResource } from "../infra/mock/evaluate.ts";
+import { planEvent } from "../infra/plan.ts";
+import { createTarget } from "../infra/target.ts";
 import { eventYaml, makeEvent } from "./support/events.ts";
 import { find, runEvent } from "./support/program.ts";
 
@@ -270,5 +274,19 @@ describe("thon.yaml rules for the proxy", () => {
   ])("refuses %s", (_what, extra, message) => {
     expect(() => parseThonFile(eventYaml({ a: ["x"] }, extra))).toThrow(ThonConfigError);
     expect(() => parseThonFile(eventYaml({ a: ["x"] }, extra))).toThrow(message);
+  });
+});
+
+describe("Proxy: renderer errors name the resource", () => {
+  it("fails with a ResourceError of thon-proxy that says which file it was rendering", async () => {
+    const event = makeEvent({ alpha: ["alice"] });
+    const [alice] = planEvent(event).participants;
+    const failure = evaluate(() => {
+      const target = createTarget(event.target);
+      const tls = new Tls("thon-tls", { eventName: event.name, host: event.host, altNames: event.altNames, tls: event.tls, target });
+      new Proxy("thon-proxy", { event, participants: [{ ...alice!, endpointPath: "/al ice/" }], tls, target });
+    });
+    await expect(failure).rejects.toBeInstanceOf(pulumi.ResourceError);
+    await expect(failure).rejects.toThrow('the nginx location of alice: endpoint path "/al ice/" of alice must look like /name/');
   });
 });
