@@ -54,7 +54,11 @@ export class Sandbox extends pulumi.ComponentResource {
   public readonly volumeName: string | undefined;
 
   constructor(name: string, args: SandboxArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("thon:sandbox:Sandbox", name, {}, opts);
+    // The workspace, typed, as this component's input: the engine does not tell
+    // analyzers a resource's retainOnDelete, so the policy pack reads it here
+    // (thon-workspace-retained, policies/storage.ts). The volume below takes the same value.
+    const workspace = workspaceInput(args.plan.workspace);
+    super("thon:sandbox:Sandbox", name, { workspace }, opts);
     const { plan, sandbox, target } = args;
     const names = plan.resourceNames;
     const [uid, gid = uid] = sandbox.user.split(":") as [string, string?];
@@ -77,19 +81,19 @@ export class Sandbox extends pulumi.ComponentResource {
         {
           name: plan.workspace.volumeName,
           driver: "local",
-          // org.thon.on-delete tells the policy pack what retainOnDelete does: the
-          // engine does not pass that option to analyzers (policies/storage.ts).
+          // org.thon.on-delete stays for the stacks that have it: labels replace a
+          // volume, and the pack now reads this component's `workspace` input.
           labels: labelList({ ...plan.labels, "org.thon.purpose": "workspace", "org.thon.on-delete": "retain" }),
         },
         // Never deleted by pulumi: a participant's work survives their removal and `destroy`.
-        { parent: this, provider: target.docker, retainOnDelete: true },
+        { parent: this, provider: target.docker, retainOnDelete: workspace.retainOnDelete },
       );
       mounts.push({ type: "volume", source: volume.name, target: SANDBOX_PATHS.workspace });
     } else if (plan.workspace.kind === "bind") {
       // keep: the folder, like a volume, stays when the participant leaves.
       const dir = new HostDirectory(
         names.workspaceDir,
-        { target, path: plan.workspace.hostPath, mode: "0750", owner: uid, group: gid, keep: true },
+        { target, path: plan.workspace.hostPath, mode: "0750", owner: uid, group: gid, keep: workspace.retainOnDelete },
         { parent: this },
       );
       dependsOn.push(dir.command);
@@ -180,6 +184,15 @@ export class Sandbox extends pulumi.ComponentResource {
       password: this.password,
     });
   }
+}
+
+/** What a Sandbox tells the policy pack about its workspace; retainOnDelete also goes to the volume itself. */
+function workspaceInput(w: ParticipantPlan["workspace"]): { kind: string; name?: string; retainOnDelete: boolean } {
+  // Never deleted by pulumi: a participant's work survives their removal and `destroy`.
+  if (w.kind === "volume") return { kind: "volume", name: w.volumeName, retainOnDelete: true };
+  // A bind folder has no delete at all (a thon:host:Directory with keep).
+  if (w.kind === "bind") return { kind: "bind", name: w.hostPath, retainOnDelete: true };
+  return { kind: w.kind, retainOnDelete: false };
 }
 
 function labelList(labels: Readonly<Record<string, string>>): docker.types.input.ContainerLabel[] {

@@ -78,7 +78,7 @@ export const LABELS = {
   event: "org.thon.event",
   user: "org.thon.user",
   purpose: "org.thon.purpose",
-  /** On workspace volumes: the program keeps them when they leave the stack (retainOnDelete). */
+  /** On workspace volumes of older stacks (kept: labels replace a volume); the pack reads the Sandbox's input instead. */
   onDelete: "org.thon.on-delete",
 } as const;
 
@@ -92,6 +92,8 @@ export const TYPES = {
   privateKey: "tls:index/privateKey:PrivateKey",
   /** components/hostFile.ts and hostDirectory.ts: files and folders on the event host, typed. */
   hostFile: "thon:host:File",
+  /** components/sandbox.ts: its `workspace` input says whether the workspace outlives it. */
+  sandbox: "thon:sandbox:Sandbox",
   hostDirectory: "thon:host:Directory",
 } as const;
 

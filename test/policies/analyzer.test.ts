@@ -125,8 +125,19 @@ describe("policy pack over gRPC: a deliberately bad event", () => {
     await check(withProps(container, { mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }] }), "thon-container-no-host-mounts", /container engine's socket/);
     await check(withProps(container, { memory: undefined }), "thon-sandbox-resource-limits", /no memory limit/);
     await check(withProps(find(e, T.password, "thon-password-alice"), { length: 8 }), "thon-password-strength", /makes 8-character passwords/);
-    await check(withProps(find(e, T.volume, "thon-workspace-alice"), { labels: [] }), "thon-workspace-retained", /neither protected nor marked/);
     await check({ type: "tls:index/privateKey:PrivateKey", name: "k", urn: "urn:pulumi:dev::thon::tls:index/privateKey:PrivateKey::k", properties: { algorithm: "ECDSA" } }, "thon-tls-key-strength", /P224 \(the provider's default\)/);
+    // Retention is read from the volume's parent Sandbox (its typed workspace input), so it is checked on the whole stack.
+    const unkept = stackResources(e).map((r) =>
+      r.type === T.sandbox ? withProps(r, { workspace: { kind: "volume", name: "thon-workspace-alice", retainOnDelete: false } }) : r,
+    );
+    const found = diagnosticsOf(await server.analyzeStack(unkept), "thon-workspace-retained");
+    expect(found.map((d) => [d.enforcementLevel, d.urn, d.message.split("\n")[1]])).toEqual([
+      [
+        "mandatory",
+        find(e, T.volume, "thon-workspace-alice").urn,
+        "thon-workspace-alice holds a participant's workspace but is neither protected nor kept by its Sandbox (workspace.retainOnDelete): `pulumi destroy` or removing the participant would delete their work",
+      ],
+    ]);
   });
 
   it("treats a value unknown at preview as a violation where it could hide the problem", async () => {
