@@ -221,7 +221,9 @@ describe("Proxy: files through the target, one reload", () => {
     expect(keyFile.inputs.stdin).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);
     expect(keyFile.inputs.create).toContain("(umask 077 && cat > '/etc/nginx/thon/tls/server.key.thon-staged.thon-new')");
     // Not in the manifest (its hash would make it secret), so the reload is told to put it in place.
-    expect(find(e, CMD, "thon-proxy-reload").inputs.create).toContain("printf '%s\\n' /etc/nginx/thon/tls/server.key;");
+    expect((find(e, CMD, "thon-proxy-reload").inputs.create as string).split("\n")[1]).toBe(
+      "set -- 'nginx' '/etc/nginx/thon/participants' '/etc/nginx/thon/upstreams' '/etc/nginx/thon/tls/server.key'",
+    );
     expect(keyFile.inputs.create).toContain("chmod 0600 ");
 
     const keyTexts = [keyFile.inputs.stdin as string, find(e, "tls:index/locallySignedCert:LocallySignedCert", "thon-tls-server-cert").inputs.caPrivateKeyPem as string];
