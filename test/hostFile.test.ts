@@ -20,12 +20,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const uid = String(process.getuid!());
 const gid = String(process.getgid!());
 
+let declared: { file: HostFile; directory: HostDirectory } | undefined;
 const declare = () =>
   evaluate(() => {
     const target = createTarget({ kind: "local", dockerHost: "unix:///var/run/docker.sock" });
     const parent = new pulumi.ComponentResource("thon:test:Parent", "parent");
-    new HostFile("key", { target, path: `${dir}/tls/key.pem`, mode: "0600", owner: uid, group: gid, content: pulumi.secret("not a real key\n") }, { parent });
-    new HostDirectory("sockets", { target, path: `${dir}/sockets/alice`, mode: "2770", owner: uid, group: gid, keep: false, removeFiles: [`${dir}/sockets/alice/s.sock`] }, { parent });
+    const file = new HostFile("key", { target, path: `${dir}/tls/key.pem`, mode: "0600", owner: uid, group: gid, content: pulumi.secret("not a real key\n") }, { parent });
+    const directory = new HostDirectory("sockets", { target, path: `${dir}/sockets/alice`, mode: "2770", owner: uid, group: gid, keep: false, removeFiles: [`${dir}/sockets/alice/s.sock`] }, { parent });
+    declared = { file, directory };
     return {};
   });
 
@@ -45,6 +47,15 @@ describe("thon:host:File", () => {
     expect(write.parent).toBe(file.urn);
     expect(write.secretInputs).toContain("stdin");
     expect(write.options.aliases).toBe(1);
+  });
+
+  it("aliases each command to the URN it had as its parent's own child, so an existing stack moves it instead of replacing it", async () => {
+    await declare();
+    // The SDK's resolved alias URNs (what it sends the engine), read from the resource.
+    const aliases = async (r: pulumi.Resource) =>
+      Promise.all(((r as unknown as { __aliases: pulumi.Output<string>[] }).__aliases ?? []).map((a) => new Promise<string>((resolve) => a.apply(resolve))));
+    expect(await aliases(declared!.file.command)).toEqual(["urn:pulumi:dev::thon::thon:test:Parent$command:local:Command::key"]);
+    expect(await aliases(declared!.directory.command)).toEqual(["urn:pulumi:dev::thon::thon:test:Parent$command:local:Command::sockets"]);
   });
 
   it("writes the content with the mode and owner its inputs name, and its delete removes it", async () => {
