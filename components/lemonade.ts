@@ -7,8 +7,9 @@ import { renderEnvFile, renderLemondUnit } from "../infra/render/systemd.ts";
 import { renderLemonadeConfig } from "../infra/render/lemonadeConfig.ts";
 import { sha256 } from "../infra/hash.ts";
 import { activationScript, ownedDirScript, removeUnitScript } from "../infra/render/hostScripts.ts";
-import { removeFileScript, writeFileScript } from "../infra/render/shell.ts";
 import type { Target } from "../infra/target.ts";
+import { HostFile } from "./hostFile.ts";
+import { rendered } from "./rendered.ts";
 
 export interface LemonadeArgs {
   readonly lemonade: Event["lemonade"];
@@ -51,21 +52,19 @@ export class Lemonade extends pulumi.ComponentResource {
     const adminKey = new random.RandomPassword(`${name}-admin-key`, { length: 48, special: false }, { parent: this });
 
     const unitPath = `${paths.unitDir.replace(/\/+$/, "")}/${plan.unitName}`;
-    const unitText = renderLemondUnit({
-      unitName: plan.unitName,
-      lemond: paths.lemond,
-      user: lemonade.user,
-      cacheDir: paths.cacheDir,
-      envFile: paths.envFile,
-    });
-    const unit = target.command(
+    const unitText = rendered(this, "lemond's systemd unit", () =>
+      renderLemondUnit({
+        unitName: plan.unitName,
+        lemond: paths.lemond,
+        user: lemonade.user,
+        cacheDir: paths.cacheDir,
+        envFile: paths.envFile,
+      }),
+    );
+    const unit = new HostFile(
       `${name}-unit`,
-      {
-        create: writeFileScript(unitPath, { mode: "0644" }),
-        stdin: unitText,
-        // Removing Lemonade from thon.yaml stops the service THON started.
-        delete: removeUnitScript(paths.systemctl, plan.unitName, unitPath),
-      },
+      // Removing Lemonade from thon.yaml stops the service THON started.
+      { target, path: unitPath, mode: "0644", content: unitText, delete: removeUnitScript(paths.systemctl, plan.unitName, unitPath) },
       { parent: this },
     );
 
@@ -74,27 +73,15 @@ export class Lemonade extends pulumi.ComponentResource {
         renderEnvFile({ LEMONADE_ADMIN_API_KEY: admin, LEMONADE_API_KEY: api }),
       ),
     );
-    const envFile = target.command(
-      `${name}-env`,
-      {
-        create: writeFileScript(paths.envFile, { mode: "0600" }),
-        stdin: envText,
-        delete: removeFileScript(paths.envFile),
-      },
-      { parent: this },
-    );
+    const envFile = new HostFile(`${name}-env`, { target, path: paths.envFile, mode: "0600", content: envText }, { parent: this });
 
     const configPath = `${paths.cacheDir.replace(/\/+$/, "")}/config.json`;
     const configText = renderLemonadeConfig(plan.config);
     const owner = `${lemonade.user}:${lemonade.user}`;
-    const config = target.command(
+    // lemond rewrites config.json itself (migrations, /internal/set), so it must own it.
+    const config = new HostFile(
       `${name}-config`,
-      {
-        // lemond rewrites config.json itself (migrations, /internal/set), so it must own it.
-        create: ownedDirScript(paths.cacheDir, owner) + writeFileScript(configPath, { mode: "0640", owner }),
-        stdin: configText,
-        delete: removeFileScript(configPath),
-      },
+      { target, path: configPath, mode: "0640", owner: lemonade.user, group: lemonade.user, content: configText, prepare: ownedDirScript(paths.cacheDir, owner) },
       { parent: this },
     );
 
@@ -106,7 +93,7 @@ export class Lemonade extends pulumi.ComponentResource {
         // restarted. Stopping belongs to the unit file's delete.
         triggers: [sha256(unitText), sha256(configText), pulumi.secret(envText.apply(sha256))],
       },
-      { parent: this, dependsOn: [unit, envFile, config] },
+      { parent: this, dependsOn: [unit.command, envFile.command, config.command] },
     );
 
     const model = (suffix: string, m: NonNullable<LemonadePlan["embedding"]> | LemonadePlan["chat"]) =>

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { Event } from "../infra/config/event.ts";
 import type { ParticipantPlan } from "../infra/plan.ts";
@@ -15,8 +14,10 @@ import {
   type ManifestEntry,
   type NginxLayout,
 } from "../infra/render/nginx.ts";
-import { removeFileScript, shellQuote, writeFileScript } from "../infra/render/shell.ts";
+import { removeFileScript, shellQuote } from "../infra/render/shell.ts";
 import type { ShellCommand, Target } from "../infra/target.ts";
+import { HostFile } from "./hostFile.ts";
+import { rendered } from "./rendered.ts";
 import type { Tls } from "./tls.ts";
 
 export interface ProxyArgs {
@@ -25,8 +26,6 @@ export interface ProxyArgs {
   readonly tls: Tls;
   readonly target: Target;
 }
-
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /**
  * The event's one HTTPS entry: the host's nginx, configured by files this
@@ -55,10 +54,6 @@ export class Proxy extends pulumi.ComponentResource {
   constructor(name: string, args: ProxyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("thon:proxy:Proxy", name, {}, opts);
     const { event, target, tls } = args;
-    if (event.proxy.mode !== "host") {
-      // refine.ts rejects this before any resource; kept as a guard for other callers.
-      throw new pulumi.ResourceError(`proxy.mode "${event.proxy.mode}" is not implemented; use "host"`, this);
-    }
     const layout = nginxLayout(event);
     const manifest: pulumi.Output<ManifestEntry>[] = [];
     // Staged files kept out of the manifest: the reload must still put them in place.
@@ -69,67 +64,62 @@ export class Proxy extends pulumi.ComponentResource {
       path: string,
       content: pulumi.Input<string>,
       mode: string,
-      options: { inManifest?: boolean; dependsOn?: pulumi.Resource[] } = {},
-    ): ShellCommand => {
-      if (options.inManifest !== false) {
-        manifest.push(pulumi.output(content).apply((c) => ({ path, sha256: sha256(c) })));
-      } else {
-        unlisted.push(path);
-      }
-      return target.command(
+      options: { inManifest?: boolean; delete?: string; dependsOn?: pulumi.Resource[] } = {},
+    ): HostFile => {
+      const file = new HostFile(
         resourceName,
-        { create: writeFileScript(stagedPath(path), { mode }), delete: removeFileScript(path) + removeFileScript(stagedPath(path)), stdin: content },
+        { target, path, writePath: stagedPath(path), mode, content, ...(options.delete !== undefined ? { delete: options.delete } : {}) },
         { parent: this, ...(options.dependsOn ? { dependsOn: options.dependsOn } : {}) },
       );
+      if (options.inManifest !== false) manifest.push(file.sha256.apply((sha256) => ({ path, sha256 })));
+      else unlisted.push(path);
+      return file;
     };
 
     // Certificates, when the program makes them. `provided` files stay where the ACME client keeps them.
     const tlsFiles: pulumi.Resource[] = [...tls.ready];
     if (tls.certPem !== undefined && tls.keyPem !== undefined) {
-      tlsFiles.push(writeFile(`${name}-server-cert`, layout.certFile, tls.certPem, "0644"));
+      tlsFiles.push(writeFile(`${name}-server-cert`, layout.certFile, tls.certPem, "0644").command);
       // Read by nginx's master (root) only; a hash of it would make the manifest secret.
-      tlsFiles.push(writeFile(`${name}-server-key`, layout.keyFile, tls.keyPem, "0600", { inManifest: false }));
+      tlsFiles.push(writeFile(`${name}-server-key`, layout.keyFile, tls.keyPem, "0600", { inManifest: false }).command);
     }
     if (tls.caCertPem !== undefined && layout.caCertFile !== undefined && layout.caCertFile !== layout.certFile) {
-      tlsFiles.push(writeFile(`${name}-ca-cert`, layout.caCertFile, tls.caCertPem, "0644"));
+      tlsFiles.push(writeFile(`${name}-ca-cert`, layout.caCertFile, tls.caCertPem, "0644").command);
     }
 
     // The server file references the certificate files (created first, deleted
     // last). Its own delete (pulumi destroy) takes the event out of nginx.
-    const serverText = renderServer(event);
-    const server = target.command(
-      `${name}-server`,
-      {
-        create: writeFileScript(stagedPath(layout.serverFile), { mode: "0644" }),
-        delete: [
-          removeFileScript(layout.serverFile).trimEnd(),
-          removeFileScript(stagedPath(layout.serverFile)).trimEnd(),
-          `rm -rf -- ${shellQuote(layout.participantsDir)} ${shellQuote(layout.upstreamsDir)}`,
-          `{ ${event.proxy.nginx} -t -q && ${event.proxy.nginx} -s reload; } || echo "thon: nginx was not reloaded after removing the event; reload it by hand" >&2`,
-          "",
-        ].join("\n"),
-        stdin: serverText,
-      },
-      { parent: this, dependsOn: tlsFiles },
-    );
-    manifest.push(pulumi.output({ path: layout.serverFile, sha256: sha256(serverText) }));
+    const server = writeFile(`${name}-server`, layout.serverFile, rendered(this, "the nginx server file", () => renderServer(event)), "0644", {
+      delete: [
+        removeFileScript(layout.serverFile).trimEnd(),
+        removeFileScript(stagedPath(layout.serverFile)).trimEnd(),
+        `rm -rf -- ${shellQuote(layout.participantsDir)} ${shellQuote(layout.upstreamsDir)}`,
+        `{ ${event.proxy.nginx} -t -q && ${event.proxy.nginx} -s reload; } || echo "thon: nginx was not reloaded after removing the event; reload it by hand" >&2`,
+        "",
+      ].join("\n"),
+      dependsOn: tlsFiles,
+    }).command;
 
     // Two files per participant, named from the user alone; they depend on the
     // server file only so that `pulumi destroy` removes them first.
     const participantFiles = args.participants.flatMap((p) => [
-      writeFile(p.resourceNames.proxyUpstream, upstreamFile(layout, p.name), renderUpstream(event, p), "0644", { dependsOn: [server] }),
-      writeFile(p.resourceNames.proxyConfig, participantFile(layout, p.name), renderParticipant(event, p), "0644", { dependsOn: [server] }),
+      writeFile(p.resourceNames.proxyUpstream, upstreamFile(layout, p.name), rendered(this, `the nginx upstream of ${p.name}`, () => renderUpstream(event, p)), "0644", {
+        dependsOn: [server],
+      }).command,
+      writeFile(p.resourceNames.proxyConfig, participantFile(layout, p.name), rendered(this, `the nginx location of ${p.name}`, () => renderParticipant(event, p)), "0644", {
+        dependsOn: [server],
+      }).command,
     ]);
 
     this.reload = target.command(
       `${name}-reload`,
       {
-        create: renderReloadScript({
+        create: rendered(this, "the nginx reload", () => renderReloadScript({
           nginx: event.proxy.nginx,
           participantsDir: layout.participantsDir,
           upstreamsDir: layout.upstreamsDir,
           unlistedFiles: unlisted,
-        }),
+        })),
         stdin: pulumi.all(manifest).apply(renderManifest),
       },
       { parent: this, dependsOn: [...tlsFiles, server, ...participantFiles] },

@@ -4,7 +4,9 @@ import * as random from "@pulumi/random";
 import type { Event } from "../infra/config/event.ts";
 import { codeServerArgs, SANDBOX_PATHS, type ParticipantPlan } from "../infra/plan.ts";
 import { stableJson } from "../infra/render/json.ts";
+import { shellQuote } from "../infra/render/shell.ts";
 import type { Target } from "../infra/target.ts";
+import { HostDirectory } from "./hostDirectory.ts";
 
 /** A file placed into the sandbox when its container is created. */
 export interface SandboxFile {
@@ -52,7 +54,11 @@ export class Sandbox extends pulumi.ComponentResource {
   public readonly volumeName: string | undefined;
 
   constructor(name: string, args: SandboxArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("thon:sandbox:Sandbox", name, {}, opts);
+    // The workspace, typed, as this component's input: the engine does not tell
+    // analyzers a resource's retainOnDelete, so the policy pack reads it here
+    // (thon-workspace-retained, policies/storage.ts). The volume below takes the same value.
+    const workspace = workspaceInput(args.plan.workspace);
+    super("thon:sandbox:Sandbox", name, { workspace }, opts);
     const { plan, sandbox, target } = args;
     const names = plan.resourceNames;
     const [uid, gid = uid] = sandbox.user.split(":") as [string, string?];
@@ -75,38 +81,33 @@ export class Sandbox extends pulumi.ComponentResource {
         {
           name: plan.workspace.volumeName,
           driver: "local",
-          // org.thon.on-delete tells the policy pack what retainOnDelete does: the
-          // engine does not pass that option to analyzers (policies/storage.ts).
+          // org.thon.on-delete stays for the stacks that have it: labels replace a
+          // volume, and the pack now reads this component's `workspace` input.
           labels: labelList({ ...plan.labels, "org.thon.purpose": "workspace", "org.thon.on-delete": "retain" }),
         },
         // Never deleted by pulumi: a participant's work survives their removal and `destroy`.
-        { parent: this, provider: target.docker, retainOnDelete: true },
+        { parent: this, provider: target.docker, retainOnDelete: workspace.retainOnDelete },
       );
       mounts.push({ type: "volume", source: volume.name, target: SANDBOX_PATHS.workspace });
     } else if (plan.workspace.kind === "bind") {
-      const dir = target.command(
+      // keep: the folder, like a volume, stays when the participant leaves.
+      const dir = new HostDirectory(
         names.workspaceDir,
-        {
-          // No delete: the folder, like a volume, stays when the participant leaves.
-          create: `install -d -m 0750 -o ${uid} -g ${gid} '${plan.workspace.hostPath}'`,
-        },
+        { target, path: plan.workspace.hostPath, mode: "0750", owner: uid, group: gid, keep: workspace.retainOnDelete },
         { parent: this },
       );
-      dependsOn.push(dir);
+      dependsOn.push(dir.command);
       mounts.push({ type: "bind", source: plan.workspace.hostPath, target: SANDBOX_PATHS.workspace });
     }
 
-    const socketDir = target.command(
+    // setgid: the socket code-server creates inherits the proxy's group, so
+    // with --socket-mode 660 nginx may connect and other host users may not.
+    const socketDir = new HostDirectory(
       names.socketDir,
-      {
-        // setgid: the socket code-server creates inherits the proxy's group, so
-        // with --socket-mode 660 nginx may connect and other host users may not.
-        create: `install -d -m 2770 -o ${uid} -g '${args.socketGroup}' '${plan.socketHostDir}'`,
-        delete: `rm -f '${plan.socketHostPath}' && rmdir '${plan.socketHostDir}' 2>/dev/null || true`,
-      },
+      { target, path: plan.socketHostDir, mode: "2770", owner: uid, group: args.socketGroup, keep: false, removeFiles: [plan.socketHostPath] },
       { parent: this },
     );
-    dependsOn.push(socketDir);
+    dependsOn.push(socketDir.command);
     mounts.push({ type: "bind", source: plan.socketHostDir, target: SANDBOX_PATHS.socketDir });
 
     const files: SandboxFile[] = [
@@ -162,7 +163,7 @@ export class Sandbox extends pulumi.ComponentResource {
       target.command(
         names.stop,
         {
-          create: `docker stop --time 30 '${plan.containerName}' >/dev/null`,
+          create: `docker stop --time 30 ${shellQuote(plan.containerName)} >/dev/null`,
           triggers: [container.id],
         },
         { parent: this, dependsOn: [container] },
@@ -183,6 +184,15 @@ export class Sandbox extends pulumi.ComponentResource {
       password: this.password,
     });
   }
+}
+
+/** What a Sandbox tells the policy pack about its workspace; retainOnDelete also goes to the volume itself. */
+function workspaceInput(w: ParticipantPlan["workspace"]): { kind: string; name?: string; retainOnDelete: boolean } {
+  // Never deleted by pulumi: a participant's work survives their removal and `destroy`.
+  if (w.kind === "volume") return { kind: "volume", name: w.volumeName, retainOnDelete: true };
+  // A bind folder has no delete at all (a thon:host:Directory with keep).
+  if (w.kind === "bind") return { kind: "bind", name: w.hostPath, retainOnDelete: true };
+  return { kind: w.kind, retainOnDelete: false };
 }
 
 function labelList(labels: Readonly<Record<string, string>>): docker.types.input.ContainerLabel[] {

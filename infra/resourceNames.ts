@@ -13,7 +13,7 @@ export const LABELS = {
   managedBy: "org.thon.managed-by",
   user: "org.thon.user",
   purpose: "org.thon.purpose",
-  /** On workspace volumes: the program keeps them when they leave the stack (retainOnDelete). */
+  /** On workspace volumes of older stacks (kept: a label change replaces a volume); the pack reads the Sandbox's workspace input instead. */
   onDelete: "org.thon.on-delete",
 } as const;
 

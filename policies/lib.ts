@@ -82,6 +82,10 @@ export const TYPES = {
   localCommand: "command:local:Command",
   remoteCommand: "command:remote:Command",
   privateKey: "tls:index/privateKey:PrivateKey",
+  /** components/hostFile.ts: a file on the event host, typed (path, mode, owner, group, sha256). */
+  hostFile: "thon:host:File",
+  /** components/sandbox.ts: its `workspace` input says whether the workspace outlives it. */
+  sandbox: "thon:sandbox:Sandbox",
 } as const;
 
 type LabelList = Preview<readonly { label?: string; value?: string }[] | undefined>;

@@ -6,10 +6,10 @@
 //   RSA with rsaBits, or ECDSA with ecdsaCurve, from thon.yaml), the CA as a
 //   tls.SelfSignedCert (isCaCertificate, validityPeriodHours =
 //   tls.caValidityDays x 24), the server certificate as a
-//   tls.LocallySignedCert (tls.validityDays x 24); the command
-//   thon-proxy-server-key writes the server key from stdin (writeFileScript,
-//   mode 0600). The CA key stays in Pulumi's state, never on disk.
-// - selfsigned: one key and one tls.SelfSignedCert, the same key command.
+//   tls.LocallySignedCert (tls.validityDays x 24); the thon:host:File
+//   thon-proxy-server-key (mode 0600) writes the server key, its command
+//   getting it on stdin. The CA key stays in Pulumi's state, never on disk.
+// - selfsigned: one key and one tls.SelfSignedCert, the same key file.
 // - provided: no key or certificate resource: nginx reads the ACME client's
 //   files by path and THON never writes them, so there is nothing to check here.
 import * as tls from "@pulumi/tls";
@@ -117,18 +117,17 @@ export function tlsCertValidity(enforcementLevel: EnforcementLevel = "mandatory"
 /**
  * thon-tls-key-file-mode: a private key reaches the disk with mode 0600 and
  * is never readable by others, not even while it is written. Checks every
- * command (command:local / command:remote) whose stdin comes from a
- * tls.PrivateKey (the engine's per-property dependencies): its create (and
- * update) script must write stdin with `cat > <file>` under umask 077 and
- * leave the file, after any `chmod` and `mv`, with an owner-only mode; the key
- * must not be in a script's text. A container upload of a key needs
- * permissions 0600.
+ * thon:host:File whose content comes from a tls.PrivateKey (the engine's
+ * per-property dependencies): its `mode` input must be owner-only; every
+ * command getting the key on stdin must be such a file's writer (which writes
+ * under umask 077); the key must not be in a script's text. A container
+ * upload of a key needs permissions 0600.
  */
 export function tlsKeyFileMode(enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
   return {
     name: "thon-tls-key-file-mode",
     description:
-      "Private keys are written with mode 0600 (owner only), under umask 077, from stdin. Fix: write key files as components/proxy.ts does (writeFileScript in infra/render/shell.ts with mode \"0600\", the key on stdin); with tls.mode provided, keep the ACME client's key 0600 yourself.",
+      "Private keys are written with mode 0600 (owner only), under umask 077, from stdin. Fix: declare key files as components/proxy.ts does (a HostFile, components/hostFile.ts, with mode \"0600\"); with tls.mode provided, keep the ACME client's key 0600 yourself.",
     enforcementLevel,
     validateStack: (args, report) => checkSecretFiles(args, report, { sourceType: TYPES.privateKey, what: "a private key" }),
   };

@@ -16,7 +16,7 @@
 # Prints the timings last (also in test-results/e2e-timing.json): the image
 # build, and the time from the start of this script to 3 participants ready.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 now_ms() { date +%s%3N; }
 T0=$(now_ms)
@@ -42,10 +42,10 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  timeout 600 apt-get update -qq >&2 && timeout 1200 apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 || {
+  if ! { timeout 600 apt-get update -qq >&2 && timeout 1200 apt-get install -y -qq --no-install-recommends "${need[@]}" >&2; }; then
     log "apt-get install ${need[*]} failed"
     exit 1
-  }
+  fi
 fi
 T_TOOLS=$(now_ms)
 
@@ -57,6 +57,7 @@ fi
 bash scripts/start-dockerd.sh >/dev/null || { log "could not start dockerd"; exit 1; }
 T_DOCKERD=$(now_ms)
 
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
   local filter="label=org.thon.e2e-run=$RID" pidfile pid
   # What a crashed vitest may have left: the test's nginx (its pid file is in

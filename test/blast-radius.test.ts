@@ -42,7 +42,8 @@ describe("blast radius on a 50-participant event", () => {
 
   it("adding one participant creates only their five resources and their two nginx files, plus the reload update", async () => {
     const diff = await afterEdit((t) => edit.addUser(t, "newcomer", "g3"));
-    expect(diff.counts).toEqual({ create: 7, update: 1, replace: 0, delete: 0 });
+    // The socket folder and the two nginx files are each a thon:host:* component and its command.
+    expect(diff.counts).toEqual({ create: 10, update: 1, replace: 0, delete: 0 });
     expect(diff.names("create")).toEqual([
       "command:local:Command::thon-nginx-newcomer",
       "command:local:Command::thon-sockets-newcomer",
@@ -50,6 +51,9 @@ describe("blast radius on a 50-participant event", () => {
       "docker:index/container:Container::thon-newcomer",
       "docker:index/volume:Volume::thon-workspace-newcomer",
       "random:index/randomPassword:RandomPassword::thon-password-newcomer",
+      "thon:host:Directory::thon-sockets-newcomer",
+      "thon:host:File::thon-nginx-newcomer",
+      "thon:host:File::thon-upstream-newcomer",
       "thon:sandbox:Sandbox::thon-newcomer",
     ]);
     expect(diff.changes.filter((c) => c.kind === "update")).toEqual([expect.objectContaining(RELOAD)]);
@@ -59,7 +63,7 @@ describe("blast radius on a 50-participant event", () => {
 
   it("removing one participant deletes only their resources and their nginx files, plus the reload update; their volume is retained", async () => {
     const diff = await afterEdit((t) => edit.removeUser(t, "u017"));
-    expect(diff.counts).toEqual({ create: 0, update: 1, replace: 0, delete: 7 });
+    expect(diff.counts).toEqual({ create: 0, update: 1, replace: 0, delete: 10 });
     expect(diff.names("delete")).toContain("command:local:Command::thon-nginx-u017");
     expect(diff.names("delete")).toContain("command:local:Command::thon-upstream-u017");
     expect(diff.changes.filter((c) => c.kind === "update")).toEqual([expect.objectContaining(RELOAD)]);

@@ -134,7 +134,7 @@ describe("e2e translation: volumes, images, providers, commands", () => {
     const dir = find(e, T.command, "thon-sockets-alice");
     expect(translateCommand(dir)).toMatchObject({
       interpreter: ["/bin/sh", "-c"],
-      create: "set -eu\ninstall -d -m 2770 -o 1000 -g 'www-data' '/var/lib/thon/sockets/alice'",
+      create: "set -eu\ninstall -d -m 2770 -o '1000' -g 'www-data' -- '/var/lib/thon/sockets/alice'\n",
       environment: { DOCKER_HOST: "unix:///var/run/docker.sock" },
     });
     expect(() => translateCommand(withInputs(dir, { dir: "/tmp" }))).toThrow(/input "dir"/);

@@ -26,14 +26,18 @@ describe("program: the local LLM", () => {
     for (const [type, name] of [
       ["random:index/randomPassword:RandomPassword", "thon-lemonade-api-key"],
       ["random:index/randomPassword:RandomPassword", "thon-lemonade-admin-key"],
-      ["command:local:Command", "thon-lemonade-unit"],
-      ["command:local:Command", "thon-lemonade-env"],
-      ["command:local:Command", "thon-lemonade-config"],
+      ["thon:host:File", "thon-lemonade-unit"],
+      ["thon:host:File", "thon-lemonade-env"],
+      ["thon:host:File", "thon-lemonade-config"],
       ["command:local:Command", "thon-lemonade-service"],
       [D.model, "thon-lemonade-chat"],
       [D.model, "thon-lemonade-embedding"],
     ] as const) {
       expect(record(e, type, name).parent, name).toBe(lemonade.urn);
+    }
+    // Each file's command hangs off its thon:host:File.
+    for (const name of ["thon-lemonade-unit", "thon-lemonade-env", "thon-lemonade-config"]) {
+      expect(record(e, "command:local:Command", name).parent, name).toBe(record(e, "thon:host:File", name).urn);
     }
     for (const [type, name] of [
       [D.route, "thon-gateway-chat"],

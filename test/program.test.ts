@@ -14,11 +14,12 @@ describe("program: one sandbox per participant", () => {
       for (const [type, name] of [
         [T.volume, `thon-workspace-${user}`],
         [T.password, `thon-password-${user}`],
-        [T.command, `thon-sockets-${user}`],
+        [T.directory, `thon-sockets-${user}`],
         [T.container, `thon-${user}`],
       ] as const) {
         expect(find(e, type, name).parent, `${type} ${name}`).toBe(sandbox.urn);
       }
+      expect(find(e, T.command, `thon-sockets-${user}`).parent).toBe(find(e, T.directory, `thon-sockets-${user}`).urn);
     }
     expect(e.resources.filter((r) => r.type === T.container)).toHaveLength(3);
     expect(e.resources.filter((r) => r.type === T.image)).toHaveLength(1);
@@ -48,7 +49,8 @@ describe("program: one sandbox per participant", () => {
     expect(container.inputs.mounts).toContainEqual({ type: "bind", source: "/var/lib/thon/sockets/alice", target: "/run/thon" });
     expect(container.inputs.command).toEqual(expect.arrayContaining(["--socket", "/run/thon/code-server.sock", "--socket-mode", "660"]));
     const dir = find(e, T.command, "thon-sockets-alice");
-    expect(dir.inputs.create).toContain("install -d -m 2770 -o 1000 -g 'www-data' '/var/lib/thon/sockets/alice'");
+    expect(find(e, T.directory, "thon-sockets-alice").inputs).toEqual({ path: "/var/lib/thon/sockets/alice", mode: "2770", owner: "1000", group: "www-data", keep: false });
+    expect(dir.inputs.create).toContain("install -d -m 2770 -o '1000' -g 'www-data' -- '/var/lib/thon/sockets/alice'");
     expect(container.options.dependencies).toContain(dir.urn);
   });
 
@@ -110,7 +112,8 @@ describe("program: workspaces and run states", () => {
     const e = await runEvent(makeEvent({ alpha: ["alice"] }, "workspace:\n  mode: bind\n  hostDir: /srv/ws\n"));
     expect(e.resources.some((r) => r.type === T.volume)).toBe(false);
     const dir = find(e, T.command, "thon-workspace-dir-alice");
-    expect(dir.inputs.create).toContain("install -d -m 0750 -o 1000 -g 1000 '/srv/ws/alice'");
+    expect(find(e, T.directory, "thon-workspace-dir-alice").inputs).toEqual({ path: "/srv/ws/alice", mode: "0750", owner: "1000", group: "1000", keep: true });
+    expect(dir.inputs.create).toContain("install -d -m 0750 -o '1000' -g '1000' -- '/srv/ws/alice'");
     expect(dir.inputs.delete).toBeUndefined(); // the folder outlives the participant
     expect(find(e, T.container, "thon-alice").inputs.mounts).toContainEqual({ type: "bind", source: "/srv/ws/alice", target: "/workspace" });
   });

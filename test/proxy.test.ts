@@ -7,11 +7,15 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { certificateNames } from "../components/tls.ts";
+import { Proxy } from "../components/proxy.ts";
+import { certificateNames, Tls } from "../components/tls.ts";
 import { parseThonFile, ThonConfigError } from "../infra/config/load.ts";
 import { toEvent } from "../infra/config/event.ts";
-import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
+import { evaluate, type Evaluation, type RecordedResource } from "../infra/mock/evaluate.ts";
+import { planEvent } from "../infra/plan.ts";
+import { createTarget } from "../infra/target.ts";
 import { eventYaml, makeEvent } from "./support/events.ts";
 import { find, runEvent } from "./support/program.ts";
 
@@ -148,21 +152,21 @@ describe("Proxy: files through the target, one reload", () => {
   it("writes the certificates, the server file and two files per participant (location, upstream), and reloads after all of them", async () => {
     const e = await runEvent(makeEvent({ alpha: ["alice", "0day"], beta: ["team_7-b"] }));
     const proxy = find(e, "thon:proxy:Proxy", "thon-proxy");
-    expect(children(e, proxy)).toEqual(
-      [
-        "thon-nginx-0day",
-        "thon-nginx-alice",
-        "thon-nginx-team_7-b",
-        "thon-proxy-ca-cert",
-        "thon-proxy-reload",
-        "thon-proxy-server",
-        "thon-proxy-server-cert",
-        "thon-proxy-server-key",
-        "thon-upstream-0day",
-        "thon-upstream-alice",
-        "thon-upstream-team_7-b",
-      ].map((n) => `${CMD}::${n}`),
-    );
+    const files = [
+      "thon-nginx-0day",
+      "thon-nginx-alice",
+      "thon-nginx-team_7-b",
+      "thon-proxy-ca-cert",
+      "thon-proxy-server",
+      "thon-proxy-server-cert",
+      "thon-proxy-server-key",
+      "thon-upstream-0day",
+      "thon-upstream-alice",
+      "thon-upstream-team_7-b",
+    ];
+    // Each file is a thon:host:File whose one child, of the same name, writes it.
+    expect(children(e, proxy)).toEqual([`${CMD}::thon-proxy-reload`, ...files.map((n) => `thon:host:File::${n}`)]);
+    for (const n of files) expect(children(e, find(e, "thon:host:File", n))).toEqual([`${CMD}::${n}`]);
     const file = find(e, CMD, "thon-nginx-team_7-b").inputs;
     // Written staged, beside the live file; only the reload puts it in place.
     expect(file.create).toContain("mv -f -- '/etc/nginx/thon/participants/team_7-b.conf.thon-staged.thon-new' '/etc/nginx/thon/participants/team_7-b.conf.thon-staged'");
@@ -174,7 +178,7 @@ describe("Proxy: files through the target, one reload", () => {
     expect(upstream.stdin).toContain("server unix:/var/lib/thon/sockets/team_7-b/code-server.sock;");
     expect(find(e, CMD, "thon-proxy-server").inputs.create).toContain("'/etc/nginx/conf.d/thon-test.conf.thon-staged'");
     const reload = find(e, CMD, "thon-proxy-reload");
-    const urns = children(e, proxy).filter((n) => !n.endsWith("thon-proxy-reload")).map((n) => find(e, CMD, n.split("::")[1]!).urn);
+    const urns = files.map((n) => find(e, CMD, n).urn);
     expect(reload.options.dependencies).toEqual(expect.arrayContaining(urns));
     // The manifest lists every file but the key, with its content's hash.
     const manifest = (reload.inputs.stdin as string).trim().split("\n").map((l) => l.split("  ")[1]);
@@ -217,7 +221,9 @@ describe("Proxy: files through the target, one reload", () => {
     expect(keyFile.inputs.stdin).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);
     expect(keyFile.inputs.create).toContain("(umask 077 && cat > '/etc/nginx/thon/tls/server.key.thon-staged.thon-new')");
     // Not in the manifest (its hash would make it secret), so the reload is told to put it in place.
-    expect(find(e, CMD, "thon-proxy-reload").inputs.create).toContain("printf '%s\\n' /etc/nginx/thon/tls/server.key;");
+    expect((find(e, CMD, "thon-proxy-reload").inputs.create as string).split("\n")[1]).toBe(
+      "set -- 'nginx' '/etc/nginx/thon/participants' '/etc/nginx/thon/upstreams' '/etc/nginx/thon/tls/server.key'",
+    );
     expect(keyFile.inputs.create).toContain("chmod 0600 ");
 
     const keyTexts = [keyFile.inputs.stdin as string, find(e, "tls:index/locallySignedCert:LocallySignedCert", "thon-tls-server-cert").inputs.caPrivateKeyPem as string];
@@ -261,12 +267,28 @@ describe("Proxy: files through the target, one reload", () => {
 
 describe("thon.yaml rules for the proxy", () => {
   it.each([
-    ["proxy.mode container (not implemented)", "proxy:\n  mode: container\n", 'proxy.mode "container" is not available yet'],
+    ["proxy.mode container (not implemented, so not a value thon.yaml knows)", "proxy:\n  mode: container\n", 'proxy.mode: "container" is not allowed. Fix: use one of "host"'],
+    ["a socket group that is not a group name", "proxy:\n  socketGroup: \"www-data'; rm -rf /\"\n", "proxy.socketGroup must be a group name"],
+    ["an empty socket group", "proxy:\n  socketGroup: ''\n", "proxy.socketGroup must be a group name"],
     ["a configDir nginx would misread", "proxy:\n  configDir: /etc/nginx/my thon\n", 'proxy.configDir "/etc/nginx/my thon" goes into nginx\'s configuration'],
     ["a provided key path with a $", "tls:\n  mode: provided\n  certFile: /c.pem\n  keyFile: /k$.pem\n", "tls.keyFile"],
     ["a listen address that is not an IP", "proxy:\n  listenAddress: localhost\n", "proxy.listenAddress must be an IP address"],
   ])("refuses %s", (_what, extra, message) => {
     expect(() => parseThonFile(eventYaml({ a: ["x"] }, extra))).toThrow(ThonConfigError);
     expect(() => parseThonFile(eventYaml({ a: ["x"] }, extra))).toThrow(message);
+  });
+});
+
+describe("Proxy: renderer errors name the resource", () => {
+  it("fails with a ResourceError of thon-proxy that says which file it was rendering", async () => {
+    const event = makeEvent({ alpha: ["alice"] });
+    const [alice] = planEvent(event).participants;
+    const failure = evaluate(() => {
+      const target = createTarget(event.target);
+      const tls = new Tls("thon-tls", { eventName: event.name, host: event.host, altNames: event.altNames, tls: event.tls, target });
+      new Proxy("thon-proxy", { event, participants: [{ ...alice!, endpointPath: "/al ice/" }], tls, target });
+    });
+    await expect(failure).rejects.toBeInstanceOf(pulumi.ResourceError);
+    await expect(failure).rejects.toThrow('the nginx location of alice: endpoint path "/al ice/" of alice must look like /name/');
   });
 });

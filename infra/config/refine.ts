@@ -80,13 +80,6 @@ function checkTls(file: ThonFile, ctx: z.RefinementCtx): void {
 const NGINX_PATH = /^\/[A-Za-z0-9._\/@+-]*$/;
 
 function checkProxy(file: ThonFile, ctx: z.RefinementCtx): void {
-  if (file.proxy.mode === "container") {
-    ctx.addIssue({
-      code: "custom",
-      path: ["proxy", "mode"],
-      message: 'proxy.mode "container" is not available yet (see README, "HTTPS and TLS"). Fix: use mode: host, with the host\'s nginx',
-    });
-  }
   const paths: [string[], string | undefined][] = [
     [["proxy", "configDir"], file.proxy.configDir],
     [["proxy", "includeDir"], file.proxy.includeDir],

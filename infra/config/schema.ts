@@ -146,7 +146,7 @@ export const tlsSchema = z
 
 export const proxySchema = z
   .object({
-    mode: z.enum(["host", "container"]).default("host").describe('"host": the host\'s nginx (like the original); "container" is refused by validation for now.'),
+    mode: z.enum(["host"]).default("host").describe('"host": the host\'s nginx, the only proxy THON has.'),
     httpsPort: z.number().int().min(1).max(65535).default(443).describe("The HTTPS port participants connect to."),
     httpPort: z.number().int().min(0).max(65535).default(80).describe("Port of the redirect to HTTPS; 0 turns it off."),
     listenAddress: z
@@ -157,7 +157,13 @@ export const proxySchema = z
     configDir: absolutePath("proxy.configDir").default("/etc/nginx/thon").describe("Where nginx's files go: one file per participant (locations, upstreams) and the certificates."),
     includeDir: absolutePath("proxy.includeDir").default("/etc/nginx/conf.d").describe("The folder nginx includes server files from (the host's conf.d); the event's server file goes here."),
     socketDir: absolutePath("proxy.socketDir").default("/var/lib/thon/sockets").describe("Parent of the per-participant socket folders; persistent, so sandboxes come back after a reboot."),
-    socketGroup: z.string().min(1).default("www-data").describe("The group nginx's workers run in (www-data on Debian, nginx on Fedora/RHEL); it alone may connect to the sandboxes' sockets."),
+    socketGroup: z
+      .string()
+      // A group name as groupadd accepts it (or a numeric gid): it goes into `install -g` and chown.
+      .regex(/^([A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]+)$/, {
+        error: 'proxy.socketGroup must be a group name such as "www-data" (letters, digits, _ . -; at most 32 characters) or a numeric gid',
+      })
+      .default("www-data").describe("The group nginx's workers run in (www-data on Debian, nginx on Fedora/RHEL); it alone may connect to the sandboxes' sockets."),
     clientMaxBodySize: z.string().regex(/^\d+[kKmMgG]?$/, { error: 'proxy.clientMaxBodySize is an nginx size such as "100m"' }).default("100m").describe("nginx's client_max_body_size: the largest upload through the proxy."),
     nginx: z.string().min(1).default("nginx").describe('The nginx command, options included (e.g. "nginx -c /etc/nginx/nginx.conf"); used for -t and -s reload.'),
     accessLog: absolutePath("proxy.accessLog").optional().describe("nginx's access log for the event (buffered); unset: /var/log/nginx/thon-<event>.access.log."),

@@ -152,7 +152,7 @@ else
   # package caches or lists, nor host files; the same dpkg excludes keep
   # later apt-get installs in derived images slim too. Every path below is
   # under "$rootfs", checked non-empty first.
-  [ -n "$rootfs" ] && [ -d "$rootfs/usr/share/doc" ] || die "no rootfs at '$rootfs'"
+  if [ -z "$rootfs" ] || [ ! -d "$rootfs/usr/share/doc" ]; then die "no rootfs at '$rootfs'"; fi
   printf '%s\n' \
     'path-exclude /usr/share/doc/*' \
     'path-include /usr/share/doc/*/copyright' \

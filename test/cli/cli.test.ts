@@ -229,7 +229,9 @@ describe("thon plan", () => {
     expect(r.out).toContain("+  command:local:Command  thon-nginx-dave");
     expect(r.out).toContain("+  command:local:Command  thon-upstream-dave");
     expect(r.out).toContain("~  command:local:Command  thon-proxy-reload  [stdin]");
-    expect(r.out).toContain("7 to create, 1 to update, 0 to replace, 0 to delete");
+    expect(r.out).toContain("+  thon:host:File  thon-nginx-dave");
+    // Their socket folder and two nginx files are each a thon:host:* component and its command.
+    expect(r.out).toContain("10 to create, 1 to update, 0 to replace, 0 to delete");
   });
 
   it("fails with the file's problems, before declaring anything", async () => {

@@ -125,8 +125,19 @@ describe("policy pack over gRPC: a deliberately bad event", () => {
     await check(withProps(container, { mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }] }), "thon-container-no-host-mounts", /container engine's socket/);
     await check(withProps(container, { memory: undefined }), "thon-sandbox-resource-limits", /no memory limit/);
     await check(withProps(find(e, T.password, "thon-password-alice"), { length: 8 }), "thon-password-strength", /makes 8-character passwords/);
-    await check(withProps(find(e, T.volume, "thon-workspace-alice"), { labels: [] }), "thon-workspace-retained", /neither protected nor marked/);
     await check({ type: "tls:index/privateKey:PrivateKey", name: "k", urn: "urn:pulumi:dev::thon::tls:index/privateKey:PrivateKey::k", properties: { algorithm: "ECDSA" } }, "thon-tls-key-strength", /P224 \(the provider's default\)/);
+    // Retention is read from the volume's parent Sandbox (its typed workspace input), so it is checked on the whole stack.
+    const unkept = stackResources(e).map((r) =>
+      r.type === T.sandbox ? withProps(r, { workspace: { kind: "volume", name: "thon-workspace-alice", retainOnDelete: false } }) : r,
+    );
+    const found = diagnosticsOf(await server.analyzeStack(unkept), "thon-workspace-retained");
+    expect(found.map((d) => [d.enforcementLevel, d.urn, d.message.split("\n")[1]])).toEqual([
+      [
+        "mandatory",
+        find(e, T.volume, "thon-workspace-alice").urn,
+        "thon-workspace-alice holds a participant's workspace but is neither protected nor kept by its Sandbox (workspace.retainOnDelete): `pulumi destroy` or removing the participant would delete their work",
+      ],
+    ]);
   });
 
   it("treats a value unknown at preview as a violation where it could hide the problem", async () => {
@@ -170,13 +181,16 @@ describe("policy pack over gRPC: an all-features event (TLS CA, Lemonade, the ga
     const server = pack.get();
     const of = (type: string, name: string) => fromRecorded(e.resources.find((r) => r.type === type && r.name === name)!);
     const keyWrite = of(T.command, "thon-proxy-server-key");
+    const keyFile = of("thon:host:File", "thon-proxy-server-key");
     const envWrite = of(T.command, "thon-lemonade-env");
+    const lemonade = of("thon:lemonade:Lemonade", "thon-lemonade");
     const bob = of(T.container, "thon-bob");
     const consumer = of(D.consumer, "thon-consumer-alice");
     const route = of(D.route, "thon-gateway-chat");
     const changed = new Map([
-      [keyWrite.urn, withProps(keyWrite, { create: String(keyWrite.properties.create).replace("chmod 0600", "chmod 0644") })],
-      [envWrite.urn, withProps(envWrite, { create: String(envWrite.properties.create).replace("(umask 077 && cat > ", "(cat > ") })],
+      [keyFile.urn, withProps(keyFile, { mode: "0644" })],
+      // The env file's command declared outside its thon:host:File: the engine sends its parent as the Lemonade.
+      [envWrite.urn, { ...envWrite, parent: lemonade.urn }],
       [bob.urn, withProps(bob, { uploads: (bob.properties.uploads as object[]).map((u) => ({ ...u, permissions: "0644" })) })],
       [consumer.urn, withProps(consumer, { plugins: {}, adminUrl: "http://203.0.113.10:9180" })],
       [route.urn, withProps(route, { body: { ...(route.properties.body as object), plugins: { "ai-proxy-multi": {} } } })],
@@ -184,8 +198,8 @@ describe("policy pack over gRPC: an all-features event (TLS CA, Lemonade, the ga
     const stackInput = stackResources(e).map((r) => changed.get(r.urn) ?? r);
     const result = await server.analyzeStack(stackInput);
     expect(result.diagnostics.map((d) => [d.policyName, d.urn, d.message.split("\n")[1]])).toEqual([
-      ["thon-tls-key-file-mode", keyWrite.urn, "thon-proxy-server-key: the create script gets a private key on stdin and gives /etc/nginx/thon/tls/server.key.thon-staged mode 0644, readable beyond its owner"],
-      ["thon-secret-file-mode", envWrite.urn, "thon-lemonade-env: the create script gets a key or password on stdin and creates /etc/thon/lemond.env.thon-new under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing"],
+      ["thon-tls-key-file-mode", keyFile.urn, 'thon-proxy-server-key: "/etc/nginx/thon/tls/server.key" holds a private key and has mode "0644", readable beyond its owner. Fix: mode "0600"'],
+      ["thon-secret-file-mode", envWrite.urn, "thon-lemonade-env: gets a key or password on stdin but is not the writer of a thon:host:File, so the pack cannot tell which file gets it or with which mode. Fix: declare the file with HostFile (components/hostFile.ts)"],
       // Both of bob's uploads: the engine says the uploads as a whole hold the key, not which one.
       ["thon-secret-file-mode", bob.urn, `thon-bob uploads "${SANDBOX_PATHS.kiloConfig}" with permissions "0644", and its uploads hold a key or password; use "0600"`],
       ["thon-secret-file-mode", bob.urn, `thon-bob uploads "${SANDBOX_PATHS.vscodeSettings}" with permissions "0644", and its uploads hold a key or password; use "0600"`],

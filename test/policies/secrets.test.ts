@@ -5,7 +5,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation } from "../../infra/mock/evaluate.ts";
 import { stackResources } from "../../infra/policy/analyzer.ts";
 import { SANDBOX_PATHS } from "../../infra/plan.ts";
-import { stdinWrite } from "../../policies/files.ts";
 import { evaluateFeatures } from "../support/features.ts";
 import { runStackPolicy, withProps, WIRE, type PolicyRun, type TestResource } from "../support/policies.ts";
 
@@ -16,6 +15,7 @@ function messages(run: PolicyRun): string[] {
 }
 
 const CMD = "command:local:Command";
+const FILE = "thon:host:File";
 const CONTAINER = "docker:index/container:Container";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
 
@@ -33,11 +33,15 @@ const changing = (e: Evaluation, type: string, name: string, change: (r: TestRes
   stackResources(e).map((r) => (r.type === type && r.name === name ? change(r) : r));
 
 describe("thon-secret-file-mode", () => {
-  it("passes the program: Lemonade's key file written 0600 from stdin, Kilo configs uploaded 0600", async () => {
+  it("passes the program: Lemonade's key file a thon:host:File of mode 0600, written from stdin, Kilo configs uploaded 0600", async () => {
     for (const e of [perUser, perGroup, lemonadeOnly]) {
       const env = named(e, CMD, "thon-lemonade-env");
-      expect(env.propertyDependencies?.stdin).toEqual([named(e, PASSWORD, "thon-lemonade-admin-key").urn, named(e, PASSWORD, "thon-lemonade-api-key").urn].sort());
-      expect(stdinWrite(String(env.properties.create))).toEqual({ file: "/etc/thon/lemond.env", mode: 0o600, problems: [] });
+      const file = named(e, FILE, "thon-lemonade-env");
+      const keys = [named(e, PASSWORD, "thon-lemonade-admin-key").urn, named(e, PASSWORD, "thon-lemonade-api-key").urn].sort();
+      expect(env.propertyDependencies?.stdin).toEqual(keys);
+      expect(file.propertyDependencies?.sha256).toEqual(keys);
+      expect(env.parent).toBe(file.urn);
+      expect(file.properties).toMatchObject({ path: "/etc/thon/lemond.env", mode: "0600", owner: "0", group: "0" });
       expect((await runStackPolicy(policy, e)).violations).toEqual([]);
     }
     // The upload's key: the participant's own (per-user), the group's (per-group), Lemonade's (no gateway).
@@ -54,17 +58,18 @@ describe("thon-secret-file-mode", () => {
     expect(service.properties.stdin).toBeUndefined();
   });
 
-  it("fails Lemonade's key file written with mode 0644", async () => {
-    const loose = changing(perUser, CMD, "thon-lemonade-env", (r) => withProps(r, { create: String(r.properties.create).replace("chmod 0600", "chmod 0644") }));
+  it("fails Lemonade's key file given mode 0644", async () => {
+    const loose = changing(perUser, FILE, "thon-lemonade-env", (r) => withProps(r, { mode: "0644" }));
     expect(messages(await runStackPolicy(policy, loose))).toEqual([
-      "thon-lemonade-env: the create script gets a key or password on stdin and gives /etc/thon/lemond.env mode 0644, readable beyond its owner",
+      'thon-lemonade-env: "/etc/thon/lemond.env" holds a key or password and has mode "0644", readable beyond its owner. Fix: mode "0600"',
     ]);
   });
 
-  it("fails Lemonade's key file written without umask 077", async () => {
-    const loose = changing(perGroup, CMD, "thon-lemonade-env", (r) => withProps(r, { create: String(r.properties.create).replace("(umask 077 && cat > ", "(cat > ") }));
+  it("fails Lemonade's keys written by a command outside a thon:host:File (no typed mode, no umask 077 the pack can rely on)", async () => {
+    const lemonade = named(perGroup, "thon:lemonade:Lemonade", "thon-lemonade").urn;
+    const loose = changing(perGroup, CMD, "thon-lemonade-env", (r) => ({ ...r, parent: lemonade }));
     expect(messages(await runStackPolicy(policy, loose))).toEqual([
-      "thon-lemonade-env: the create script gets a key or password on stdin and creates /etc/thon/lemond.env.thon-new under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing",
+      "thon-lemonade-env: gets a key or password on stdin but is not the writer of a thon:host:File, so the pack cannot tell which file gets it or with which mode. Fix: declare the file with HostFile (components/hostFile.ts)",
     ]);
   });
 

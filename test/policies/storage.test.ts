@@ -1,48 +1,59 @@
-// Workspace retention, on the volumes the real program declares.
+// Workspace retention, on the volumes the real program declares and the
+// typed `workspace` input of their Sandbox.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RecordedResource } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import { stackResources } from "../../infra/policy/analyzer.ts";
 import { makeEvent } from "../support/events.ts";
 import { find, runEvent, T } from "../support/program.ts";
-import { resource, runResourcePolicy, withProps, WIRE } from "../support/policies.ts";
+import { resource, runStackPolicy, withProps, WIRE, type TestResource } from "../support/policies.ts";
 
 const policy = "thon-workspace-retained";
-let volume: RecordedResource;
+let e: Evaluation;
 beforeAll(async () => {
-  volume = find(await runEvent(makeEvent({ alpha: ["alice"] })), T.volume, "thon-workspace-alice");
+  e = await runEvent(makeEvent({ alpha: ["alice"] }));
 });
 
-const labelsWithout = (key: string) => (volume.inputs.labels as { label: string; value: string }[]).filter((l) => l.label !== key);
+/** The stack's resources with some of them changed. */
+const changing = (change: (r: TestResource) => TestResource, extra: TestResource[] = []) => [...stackResources(e).map(change), ...extra];
+const sandboxKeeping = (retainOnDelete: boolean, name = "thon-workspace-alice") => (r: TestResource) =>
+  r.type === T.sandbox ? withProps(r, { workspace: { kind: "volume", name, retainOnDelete } }) : r;
 
 describe("thon-workspace-retained", () => {
-  it("passes the program's workspace volume (retainOnDelete, labelled org.thon.on-delete=retain)", async () => {
+  it("passes the program's workspace volume (retainOnDelete, declared by its Sandbox's workspace input)", async () => {
+    const volume = find(e, T.volume, "thon-workspace-alice");
     expect(volume.options.retainOnDelete).toBe(true);
-    expect((await runResourcePolicy(policy, volume)).violations).toEqual([]);
+    expect(volume.parent).toBe(find(e, T.sandbox, "thon-alice").urn);
+    expect(find(e, T.sandbox, "thon-alice").inputs.workspace).toEqual({ kind: "volume", name: "thon-workspace-alice", retainOnDelete: true });
+    expect((await runStackPolicy(policy, e)).violations).toEqual([]);
   });
 
-  it("fails a workspace volume that is neither retained nor protected", async () => {
-    const run = await runResourcePolicy(policy, withProps(volume, { labels: labelsWithout("org.thon.on-delete") }));
-    expect(run.violations).toEqual([
+  it("fails a workspace volume that is neither retained nor protected (its Sandbox does not keep it, or keeps another volume)", async () => {
+    const volume = find(e, T.volume, "thon-workspace-alice");
+    const expected = [
       {
         policy,
+        urn: volume.urn,
         message:
-          "thon-workspace-alice holds a participant's workspace but is neither protected nor marked org.thon.on-delete=retain: `pulumi destroy` or removing the participant would delete their work",
+          "thon-workspace-alice holds a participant's workspace but is neither protected nor kept by its Sandbox (workspace.retainOnDelete): `pulumi destroy` or removing the participant would delete their work",
       },
-    ]);
+    ];
+    expect((await runStackPolicy(policy, changing(sandboxKeeping(false)))).violations).toEqual(expected);
+    expect((await runStackPolicy(policy, changing(sandboxKeeping(true, "thon-workspace-bob")))).violations).toEqual(expected);
   });
 
-  it("passes a protected workspace volume without the label", async () => {
-    const protectedVolume = { ...withProps(volume, { labels: labelsWithout("org.thon.on-delete") }), protect: true };
-    expect((await runResourcePolicy(policy, protectedVolume)).violations).toEqual([]);
+  it("passes a protected workspace volume whose Sandbox does not keep it", async () => {
+    const protectedVolume = (r: TestResource) => (r.type === T.volume ? { ...r, protect: true } : sandboxKeeping(false)(r));
+    expect((await runStackPolicy(policy, changing(protectedVolume))).violations).toEqual([]);
   });
 
   it("knows workspaces by name too, and treats unknown labels as a workspace", async () => {
     const byName = resource(T.volume, "thon-workspace-zoe", { name: "thon-workspace-zoe", driver: "local" });
-    expect((await runResourcePolicy(policy, byName)).violations.map((v) => v.policy)).toEqual([policy]);
+    expect((await runStackPolicy(policy, [byName])).violations.map((v) => v.policy)).toEqual([policy]);
     const unknown = resource(T.volume, "cache", { name: "cache", labels: WIRE.unknownArray });
-    expect((await runResourcePolicy(policy, unknown)).violations.map((v) => v.policy)).toEqual([policy]);
+    expect((await runStackPolicy(policy, [unknown])).violations.map((v) => v.policy)).toEqual([policy]);
   });
 
   it("leaves other volumes alone", async () => {
-    expect((await runResourcePolicy(policy, resource(T.volume, "thon-nginx-cache", { name: "thon-nginx-cache", labels: [] }))).violations).toEqual([]);
+    expect((await runStackPolicy(policy, [resource(T.volume, "thon-nginx-cache", { name: "thon-nginx-cache", labels: [] })])).violations).toEqual([]);
   });
 });

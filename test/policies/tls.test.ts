@@ -4,8 +4,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation } from "../../infra/mock/evaluate.ts";
 import { stackResources } from "../../infra/policy/analyzer.ts";
-import { writeFileScript } from "../../infra/render/shell.ts";
-import { stdinWrite, writeScriptProblems } from "../../policies/files.ts";
 import { evaluateFeatures } from "../support/features.ts";
 import { runResourcePolicy, runStackPolicy, withEventOutput, withProps, WIRE, type PolicyRun, type TestResource } from "../support/policies.ts";
 
@@ -19,6 +17,7 @@ const T = {
   selfSigned: "tls:index/selfSignedCert:SelfSignedCert",
   locallySigned: "tls:index/locallySignedCert:LocallySignedCert",
   command: "command:local:Command",
+  file: "thon:host:File",
 };
 
 let ca: Evaluation;
@@ -125,12 +124,16 @@ describe("thon-tls-key-file-mode", () => {
   const policy = "thon-tls-key-file-mode";
   const keyFile = "thon-proxy-server-key";
 
-  it("passes the program's key file: stdin from the server key, umask 077, chmod 0600, mv into place (ca and selfsigned)", async () => {
+  it("passes the program's key file: a thon:host:File of mode 0600 holding the server key, its command getting the key on stdin (ca and selfsigned)", async () => {
     for (const e of [ca, caRsa, selfsigned]) {
+      const file = named(e, T.file, keyFile);
       const write = named(e, T.command, keyFile);
-      // What the policy relies on: the engine's per-property dependency of stdin on the key.
-      expect(write.propertyDependencies?.stdin).toEqual([named(e, T.key, "thon-tls-server-key").urn]);
-      expect(stdinWrite(String(write.properties.create))).toEqual({ file: "/etc/nginx/thon/tls/server.key.thon-staged", mode: 0o600, problems: [] });
+      const key = named(e, T.key, "thon-tls-server-key").urn;
+      // What the policy relies on: the engine's per-property dependencies on the key.
+      expect(file.propertyDependencies?.sha256).toEqual([key]);
+      expect(write.propertyDependencies?.stdin).toEqual([key]);
+      expect(write.parent).toBe(file.urn);
+      expect(file.properties).toMatchObject({ path: "/etc/nginx/thon/tls/server.key", mode: "0600", owner: "0", group: "0" });
       expect((await runStackPolicy(policy, e)).violations).toEqual([]);
     }
   });
@@ -140,23 +143,24 @@ describe("thon-tls-key-file-mode", () => {
     expect((await runStackPolicy(policy, provided)).violations).toEqual([]);
   });
 
-  it("fails the program's key file written with mode 0644", async () => {
-    const loose = changing(ca, T.command, keyFile, (r) => withProps(r, { create: String(r.properties.create).replace("chmod 0600", "chmod 0644") }));
+  it("fails the program's key file given mode 0644", async () => {
+    const loose = changing(ca, T.file, keyFile, (r) => withProps(r, { mode: "0644" }));
     const run = await runStackPolicy(policy, loose);
     expect(messages(run, policy)).toEqual([
-      "thon-proxy-server-key: the create script gets a private key on stdin and gives /etc/nginx/thon/tls/server.key.thon-staged mode 0644, readable beyond its owner",
+      'thon-proxy-server-key: "/etc/nginx/thon/tls/server.key" holds a private key and has mode "0644", readable beyond its owner. Fix: mode "0600"',
     ]);
-    expect(run.violations[0]!.urn).toBe(named(ca, T.command, keyFile).urn);
+    expect(run.violations[0]!.urn).toBe(named(ca, T.file, keyFile).urn);
   });
 
-  it("fails a key file written without umask 077 (readable while it is written), and one written in a way the pack cannot follow", async () => {
-    const noUmask = changing(ca, T.command, keyFile, (r) => withProps(r, { create: String(r.properties.create).replace("(umask 077 && cat >", "(cat >") }));
-    expect(messages(await runStackPolicy(policy, noUmask), policy)).toEqual([
-      "thon-proxy-server-key: the create script gets a private key on stdin and creates /etc/nginx/thon/tls/server.key.thon-staged.thon-new under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing",
+  it("fails a key written by a command that is not a thon:host:File's writer (no typed mode, no umask 077 the pack can rely on), and a mode unknown at preview", async () => {
+    const proxy = named(ca, "thon:proxy:Proxy", "thon-proxy").urn;
+    const loose = changing(ca, T.command, keyFile, (r) => ({ ...r, parent: proxy }));
+    expect(messages(await runStackPolicy(policy, loose), policy)).toEqual([
+      "thon-proxy-server-key: gets a private key on stdin but is not the writer of a thon:host:File, so the pack cannot tell which file gets it or with which mode. Fix: declare the file with HostFile (components/hostFile.ts)",
     ]);
-    const tee = changing(ca, T.command, keyFile, (r) => withProps(r, { create: "set -eu\ntee /etc/nginx/thon/tls/server.key >/dev/null\n" }));
-    expect(messages(await runStackPolicy(policy, tee), policy)).toEqual([
-      "thon-proxy-server-key: the create script gets a private key on stdin and does not write its stdin with `cat > <file>`, so the pack cannot tell which file gets it or with which mode",
+    const unknown = changing(ca, T.file, keyFile, (r) => withProps(r, { mode: WIRE.unknown }));
+    expect(messages(await runStackPolicy(policy, unknown), policy)).toEqual([
+      'thon-proxy-server-key: the mode of "/etc/nginx/thon/tls/server.key", which holds a private key, is unknown at preview',
     ]);
   });
 
@@ -171,42 +175,14 @@ describe("thon-tls-key-file-mode", () => {
     ]);
   });
 
-  it("does not mistake the certificate files (0644, stdin from a certificate) for key files", async () => {
-    const certWrite = named(ca, T.command, "thon-proxy-server-cert");
-    expect(stdinWrite(String(certWrite.properties.create)).mode).toBe(0o644);
-    expect(certWrite.propertyDependencies?.stdin).toEqual([named(ca, T.locallySigned, "thon-tls-server-cert").urn]);
+  it("does not mistake the certificate files (0644, content from a certificate) for key files", async () => {
+    const certFile = named(ca, T.file, "thon-proxy-server-cert");
+    expect(certFile.properties.mode).toBe("0644");
+    expect(certFile.propertyDependencies?.sha256).toEqual([named(ca, T.locallySigned, "thon-tls-server-cert").urn]);
   });
 
   it("without per-property dependencies (an older engine), counts any dependency on a key", async () => {
-    const loose = changing(ca, T.command, keyFile, (r) => withProps({ ...r, propertyDependencies: {} }, { create: String(r.properties.create).replace("chmod 0600", "chmod 0640") }));
-    expect(messages(await runStackPolicy(policy, loose), policy)).toEqual([expect.stringMatching(/mode 0640, readable beyond its owner$/)]);
-  });
-});
-
-describe("reading write scripts (policies/files.ts)", () => {
-  it.each(["0600", "0400"])("accepts the program's write script with mode %s, owned by root or a service user", (mode) => {
-    expect(writeScriptProblems(writeFileScript("/etc/nginx/thon/tls/server.key", { mode }))).toEqual([]);
-    expect(writeScriptProblems(writeFileScript("/etc/thon/lemond.env", { mode, owner: "lemonade:lemonade" }))).toEqual([]);
-  });
-
-  it.each(["0640", "0644", "0604"])("refuses the program's write script with mode %s", (mode) => {
-    expect(writeScriptProblems(writeFileScript("/k", { mode }))).toEqual([`gives /k mode ${mode}, readable beyond its owner`]);
-    expect(writeScriptProblems(writeFileScript("/k", { mode, owner: "lemonade:lemonade" }))).toEqual([`gives /k mode ${mode}, readable beyond its owner`]);
-  });
-
-  it("follows quoting, subshells, umask and mv the way sh does", () => {
-    expect(stdinWrite("umask 022\n(umask 077 && cat > 'a b')\nmv -f -- 'a b' \"/c/d\"\n")).toEqual({ file: "/c/d", mode: 0o600, problems: [] });
-    // The subshell's umask does not outlive it.
-    expect(stdinWrite("(umask 077)\ncat > /k\n").problems).toEqual(["creates /k under the umask it happens to run with: readable by others while it is being written. Set umask 077 before writing"]);
-    expect(stdinWrite("umask 022; cat > /k; chmod 600 /k").problems).toEqual([
-      "creates /k with mode 0644 (umask 0022): readable by others while it is being written. Set umask 077 before writing",
-    ]);
-    // stderr redirections and a chmod of another file change nothing.
-    expect(stdinWrite("umask 077\ncat > /k 2>&1\nchmod 0644 /other\n")).toEqual({ file: "/k", mode: 0o600, problems: [] });
-    expect(writeScriptProblems("umask 077\ncat > /k\nchmod go-rwx /k")).toEqual(["leaves /k without a mode the pack can read (an octal chmod such as 0600)"]);
-    expect(writeScriptProblems('umask 077\ncat > "$F"\n')).toEqual([
-      "writes stdin to $F named by a shell expansion, which the pack cannot follow",
-      "does not write its stdin with `cat > <file>`, so the pack cannot tell which file gets it or with which mode",
-    ]);
+    const loose = changing(ca, T.file, keyFile, (r) => withProps({ ...r, propertyDependencies: {} }, { mode: "0640" }));
+    expect(messages(await runStackPolicy(policy, loose), policy)).toEqual([expect.stringMatching(/mode "0640", readable beyond its owner. Fix: mode "0600"$/)]);
   });
 });

@@ -1,6 +1,8 @@
 // The nginx renderers as plain functions: tables for the rules, snapshots
 // for the whole text. test/proxy-nginx.test.ts runs the same text through a
 // real nginx.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { planEvent } from "../../infra/plan.ts";
 import {
@@ -9,6 +11,8 @@ import {
   participantFile,
   renderManifest,
   renderParticipant,
+  reloadArguments,
+  RELOAD_SCRIPT_FILE,
   renderReloadScript,
   renderServer,
   renderUpstream,
@@ -252,13 +256,15 @@ describe("reload script and manifest", () => {
     );
   });
 
+  const options = {
+    nginx: "nginx -c /x/nginx.conf",
+    participantsDir: "/etc/nginx/thon/participants",
+    upstreamsDir: "/etc/nginx/thon/upstreams",
+    unlistedFiles: ["/etc/nginx/thon/tls/server.key"],
+  };
+
   it("puts staged files in place, prunes stale participant files, checks the hashes, then nginx -t, and only then reloads", () => {
-    const script = renderReloadScript({
-      nginx: "nginx -c /x/nginx.conf",
-      participantsDir: "/etc/nginx/thon/participants",
-      upstreamsDir: "/etc/nginx/thon/upstreams",
-      unlistedFiles: ["/etc/nginx/thon/tls/server.key"],
-    });
+    const script = readFileSync(RELOAD_SCRIPT_FILE, "utf8");
     const at = (needle: string, from = 0) => {
       const i = script.indexOf(needle, from);
       expect(i, needle).toBeGreaterThanOrEqual(0);
@@ -268,16 +274,37 @@ describe("reload script and manifest", () => {
     const order = [
       main,
       at('mv -f -- "$f.thon-staged" "$f"', main),
-      at("for f in /etc/nginx/thon/participants/*.conf /etc/nginx/thon/upstreams/*.conf; do"),
+      at('for f in "$participants"/*.conf "$upstreams"/*.conf; do'),
       at("sha256sum --check --strict"),
-      at("if ! out=$(nginx -c /x/nginx.conf -t 2>&1)"),
+      at("if ! out=$($nginx -t 2>&1)"),
       at("\nforget\n"),
-      at("nginx -c /x/nginx.conf -s reload"),
+      at("$nginx -s reload"),
     ];
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     // The key is put in place with the listed files; a failed check or nginx -t undoes every step.
-    expect(script).toContain("printf '%s\\n' /etc/nginx/thon/tls/server.key;");
+    expect(script).toContain('if [ -n "$unlisted" ]; then printf \'%s\\n\' "$unlisted"; fi');
     expect(script.split("\n  rejected\n").length - 1).toBe(2);
+  });
+
+  it("ships reload.sh with its arguments set in front, quoted for sh (snapshot of the arguments)", () => {
+    expect(reloadArguments(options)).toMatchInlineSnapshot(`
+      [
+        "nginx -c /x/nginx.conf",
+        "/etc/nginx/thon/participants",
+        "/etc/nginx/thon/upstreams",
+        "/etc/nginx/thon/tls/server.key",
+      ]
+    `);
+    const shipped = renderReloadScript(options);
+    expect(shipped.split("\n")[0]).toBe("set -- 'nginx -c /x/nginx.conf' '/etc/nginx/thon/participants' '/etc/nginx/thon/upstreams' '/etc/nginx/thon/tls/server.key'");
+    expect(shipped.slice(shipped.indexOf("\n") + 1)).toBe(readFileSync(RELOAD_SCRIPT_FILE, "utf8"));
+    // As shipped (arguments in front), it still passes shellcheck.
+    const check = spawnSync("shellcheck", ["--shell=sh", "-"], { input: shipped, encoding: "utf8", timeout: 60_000 });
+    expect(check.stdout).toBe("");
+    expect(check.status).toBe(0);
+  });
+
+  it("refuses a path nginx would misread", () => {
     expect(() => renderReloadScript({ nginx: "nginx", participantsDir: "/p", upstreamsDir: "/u", unlistedFiles: ["/a b"] })).toThrow(/nginx would misread/);
   });
 });

@@ -20,4 +20,6 @@ export const T = {
   password: "random:index/randomPassword:RandomPassword",
   command: "command:local:Command",
   image: "docker:index/remoteImage:RemoteImage",
+  file: "thon:host:File",
+  directory: "thon:host:Directory",
 } as const;
