@@ -89,9 +89,16 @@ export function providersFrom(config: SignInConfig, sources: SecretSources): Map
           timeout: 10,
         }),
       ),
-      identify: async (_configuration, tokens) => {
-        const claims = tokens.claims();
-        if (!claims) throw new Error(`${label} returned no id_token`);
+      identify: async (configuration, tokens) => {
+        const idToken = tokens.claims();
+        if (!idToken) throw new Error(`${label} returned no id_token`);
+        let claims: Record<string, unknown> = idToken;
+        // Many issuers put email and username only in userinfo (OIDC Core
+        // 5.4: scope-requested claims go there when an access token is issued).
+        if (!("email" in idToken) && !("preferred_username" in idToken) && configuration.serverMetadata().userinfo_endpoint) {
+          const info = await client.fetchUserInfo(configuration, tokens.access_token, idToken.sub);
+          claims = { ...info, ...idToken };
+        }
         const names: string[] = [];
         const username = [claims.preferred_username, claims.nickname].find((v): v is string => typeof v === "string" && v.length > 0);
         if (username) names.push(`${name}:${username.toLowerCase()}`);
