@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive for real (nginx, openssl,
-# systemd-analyze), when they are missing and we are root. Idempotent: a
+# systemd-analyze, chromium for the console sign-in test), when they are missing and we are root. Idempotent: a
 # machine that has them pays nothing. Runs before `npm test` (pretest).
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "ensure-tools: missing ${need[*]}; install them (sudo apt-get install -y ${need[*]}) and rerun" >&2

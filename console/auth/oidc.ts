@@ -149,10 +149,20 @@ export async function finishFlow(
   flow: { state: string; verifier: string; nonce?: string | null },
 ): Promise<Identity> {
   const configuration = await provider.configuration();
-  const tokens = await client.authorizationCodeGrant(configuration, callbackUrl, {
-    pkceCodeVerifier: flow.verifier,
-    expectedState: flow.state,
-    ...(provider.kind === "oidc" ? { expectedNonce: flow.nonce ?? undefined, idTokenExpected: true } : { idTokenExpected: false }),
-  });
+  let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+  try {
+    tokens = await client.authorizationCodeGrant(configuration, callbackUrl, {
+      pkceCodeVerifier: flow.verifier,
+      expectedState: flow.state,
+      ...(provider.kind === "oidc" ? { expectedNonce: flow.nonce ?? undefined, idTokenExpected: true } : { idTokenExpected: false }),
+    });
+  } catch (error) {
+    // openid-client's message is generic ("unexpected JWT claim value");
+    // oauth4webapi's, one `cause` down, names the claim (nonce, iss, aud…)
+    // without its values.
+    const messages: string[] = [];
+    for (let e: unknown = error; e instanceof Error && messages.length < 3; e = e.cause) messages.push(e.message);
+    throw new Error(messages.join(": ") || String(error), { cause: error });
+  }
   return provider.identify(configuration, tokens);
 }
