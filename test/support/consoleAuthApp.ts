@@ -22,6 +22,8 @@ export interface SampleApp {
   readonly writes: string[];
   /** Advances the auth clock. */
   advance(ms: number): void;
+  /** Stops the auth clock at an instant (advance still moves it). */
+  freeze(at: number): void;
   close(): void;
 }
 
@@ -30,7 +32,9 @@ export async function sampleApp(options: Partial<Omit<AuthOptions, "store" | "no
   const store = openStore(dir);
   await setOrganizerPassword(store, ORGANIZER_PASSWORD);
   let offset = 0;
-  const auth = createAuth({ store, publicUrl: "http://127.0.0.1:1", logger: { info() {}, warn() {}, error() {} }, ...options, now: () => Date.now() + offset });
+  let frozen: number | undefined;
+  const now = () => (frozen ?? Date.now()) + offset;
+  const auth = createAuth({ store, publicUrl: "http://127.0.0.1:1", logger: { info() {}, warn() {}, error() {} }, ...options, now });
   const writes: string[] = [];
   const app = new OpenAPIHono<ConsoleEnv>();
   app.use(securityHeaders());
@@ -51,6 +55,7 @@ export async function sampleApp(options: Partial<Omit<AuthOptions, "store" | "no
     dir,
     writes,
     advance: (ms) => void (offset += ms),
+    freeze: (at) => void ((frozen = at), (offset = 0)),
     close: () => {
       store.close();
       rmSync(dir, { recursive: true, force: true });
