@@ -79,6 +79,9 @@ export function createAuth(options: AuthOptions): ConsoleAuth {
   const sessions = new SessionStore(options.store, { idleMs: config.session.idleMinutes * 60_000, absoluteMs: config.session.maxHours * 3_600_000 }, now);
   const tokens = new TokenStore(options.store, now);
   const audit = new SqliteAuditLog(options.store, redactor, now);
+  // Rows a previous run left behind: sessions and unfinished sign-ins that have expired.
+  sessions.purge();
+  options.store.db.prepare("DELETE FROM auth_flows WHERE expires_at <= ?").run(now());
   const cookiePath = options.cookiePath ?? "/";
   const publicUrl = options.publicUrl.replace(/\/+$/, "");
   const windowMs = config.rateLimit.windowSeconds * 1000;
