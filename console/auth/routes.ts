@@ -327,8 +327,8 @@ export function mountRoutes(app: OpenAPIHono<ConsoleEnv>, ctx: AuthContext): voi
       setCookie(c, FLOW_COOKIE, state, { ...flowCookie, maxAge: FLOW_TTL_MS / 1000 });
       return c.redirect(url.href, 302);
     } catch (error) {
-      ctx.logger.error("sign-in provider unreachable", { provider: provider.name, error: ctx.redactor.error(error) });
-      return authError(c, "unavailable", `${provider.label} cannot be reached for sign-in: ${ctx.redactor.error(error)}`, "check the provider's settings under console.signIn.providers and that its client secret is set; or sign in with the password");
+      ctx.logger.error("sign-in provider not available", { provider: provider.name, error: ctx.redactor.error(error) });
+      return authError(c, "unavailable", `sign-in with ${provider.label} is not available: ${ctx.redactor.error(error)}`, "check the provider's settings under console.signIn.providers and that its client secret is set; or sign in with the password");
     }
   });
 

@@ -51,3 +51,25 @@ describe("console.signIn config", () => {
     await expect(resolveSecret({ secret: "k" }, {}, "p")).rejects.toThrow(/pulumi config set --secret thon:k/);
   });
 });
+
+describe("a provider that cannot be used", () => {
+  it("answers 503 naming the missing client secret variable, and logs no secret", async () => {
+    const { sampleApp } = await import("../../support/consoleAuthApp.ts");
+    const lines: string[] = [];
+    const s = await sampleApp({
+      secrets: { env: {} },
+      logger: { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m, f) => lines.push(m + JSON.stringify(f)) },
+      config: { providers: { github: { clientId: "gh" } }, organizers: ["github:octocat"] },
+    });
+    try {
+      const r = await s.app.request("/auth/oidc/github/start");
+      expect(r.status).toBe(503);
+      const { error } = (await r.json()) as { error: { message: string; fix: string } };
+      expect(error.message).toMatch(/sign-in with GitHub is not available: .*THON_GITHUB_CLIENT_SECRET .*is not set/);
+      expect(lines.join()).toContain("THON_GITHUB_CLIENT_SECRET");
+      expect((await s.app.request("/auth/oidc/nope/start")).status).toBe(404);
+    } finally {
+      s.close();
+    }
+  });
+});
