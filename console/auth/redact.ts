@@ -15,7 +15,8 @@ const SECRET_TEXT: readonly RegExp[] = [
   /\bthon_[A-Za-z0-9_-]{20,}/g, // console API tokens
   /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
   /\b(thon_console_session|session)=[^;\s]+/gi,
-  /\b(password|passwd|secret|token|api[-_]?key|client_secret|code_verifier)(["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi,
+  // "password=x", "secret: x", "\"token\":\"x\"", but not an identity such as "token:ab12cd" (a colon needs a space or quote after it).
+  /\b(password|passwd|secret|token|api[-_]?key|client_secret|code_verifier)(["']?\s*(?:=|:\s+|:["'])\s*["']?)[^\s"',;&]+/gi,
 ];
 
 export class Redactor {

@@ -180,6 +180,8 @@ describe.each(transports)("console sign-in %s", (_name, start) => {
     // Bearer requests need no CSRF token.
     expect((await send("/api/v1/sample", { method: "POST", ...json({ item: "o" }, bearer(operate.token)) })).status).toBe(201);
     expect(s.writes).toEqual(["o"]);
+    // The audit log names the token (by id) as the actor.
+    expect(s.auth.audit.list({ action: "sample.write" }).entries.map((e) => e.actor)).toEqual([`token:${operate.id}`]);
     // A token cannot mint tokens.
     expect((await send("/api/v1/tokens", { method: "POST", ...json({ name: "more", scope: "operate" }, bearer(operate.token)) })).status).toBe(403);
 

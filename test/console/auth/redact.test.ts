@@ -27,6 +27,11 @@ describe("redaction", () => {
     expect(text).toContain("password=[redacted]");
   });
 
+  it("keeps identities that merely look like key:value (token:<id>, github:octocat)", () => {
+    expect(r.text("token:ab12cd34ef56 revoked token:0123456789ab")).toBe("token:ab12cd34ef56 revoked token:0123456789ab");
+    expect(r.text('{"token":"abc123def"} secret: xyz')).toBe('{"token":"[redacted]"} secret: [redacted]');
+  });
+
   it("writes redacted log lines", () => {
     const lines: string[] = [];
     const log = redactingLogger(r, (l) => lines.push(l));
