@@ -2,8 +2,8 @@
 // argon2: argon2 for Node is a native module (prebuilt N-API binaries), one
 // more thing to build or download on the event host, while scrypt is in Node
 // itself and is memory-hard too (RFC 7914). Parameters follow OWASP's scrypt
-// floor (N=2^17 is their first choice; 2^15 with r=8 costs 32 MiB and ~60 ms
-// here, which a rate-limited sign-in can afford).
+// floor (N=2^17 is their first choice; 2^15 with r=8 costs 32 MiB and 0.1–0.3 s
+// on a small, busy host, which a rate-limited sign-in can afford).
 import { randomBytes, randomInt, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import type { ConsoleStore } from "../store/index.ts";
 
