@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive for real (nginx, openssl,
-# systemd-analyze, shellcheck for every *.sh), when they are missing and we are root. Idempotent: a
+# systemd-analyze, shellcheck for every *.sh, chromium for the console's browser
+# tests), when they are missing and we are root. Idempotent: a
 # machine that has them pays nothing. Runs before `npm test` (pretest).
 set -euo pipefail
 need=()
@@ -8,6 +9,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "ensure-tools: missing ${need[*]}; install them (sudo apt-get install -y ${need[*]}) and rerun" >&2

@@ -8,7 +8,7 @@ export type Role = "organizer" | "viewer";
 
 /** Who is calling: an organizer or viewer signed in, or a script's API token. */
 export interface Principal {
-  /** Stable identity: "password", "github:octocat", "oidc:<issuer>#<sub>", "token:<id>". */
+  /** Stable identity: "password", "token:<id>", or the allowlist entry a provider sign-in matched ("github:octocat", "gitlab:alice", "ada@example.org"). */
   readonly id: string;
   readonly role: Role;
   readonly via: "password" | "oidc" | "token";
