@@ -28,13 +28,14 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
+import type { Evaluation, RecordedResource } from "../infra/preview/evaluate.ts";
 import { evaluateEventFile } from "../infra/cli/plan.ts";
 import { shellQuote } from "../infra/render/shell.ts";
 import { Engine, translateContainer, TYPES, type ContainerRequest } from "../test/e2e/support/engine.ts";
 import { DockerApi } from "../test/e2e/support/docker-api.ts";
 import { httpsLoopback } from "../test/e2e/support/http.ts";
 import { freePort, startNginx, type TestNginx } from "../test/support/nginx.ts";
+import { tlsStandIn } from "../test/support/tlsStandIn.ts";
 import { ROOT } from "./lib/child.ts";
 import { fmt, median, table } from "./lib/stats.ts";
 import { hostInfo, load } from "./lib/host.ts";
@@ -131,7 +132,7 @@ async function setUp(max: number, startedDockerd: { value: boolean }): Promise<B
     nginx = await startNginx(prefix, { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data" });
     const file = join(dir, "thon.yaml");
     writeFileSync(file, eventYaml({ name: `bench-${id}`, image, dir, users, httpsPort, prefix, nginx: nginx.command }));
-    evaluation = await evaluateEventFile(file, "bench");
+    evaluation = await evaluateEventFile(file, "bench", tlsStandIn); // real certificates: nginx serves them
     // Everything but the containers: the image, volumes, socket folders, certificates, nginx files, the reload.
     t0 = Date.now();
     const noContainers: Evaluation = { ...evaluation, resources: evaluation.resources.filter((r) => r.type !== TYPES.container) };

@@ -22,7 +22,7 @@ import {
   type TranslateContext,
 } from "./e2e/support/engine.ts";
 import { tarOneFile } from "./e2e/support/tar.ts";
-import type { RecordedResource } from "../infra/mock/evaluate.ts";
+import type { RecordedResource } from "../infra/preview/evaluate.ts";
 
 const ctx: TranslateContext = { image: (v) => `resolved:${v}`, extraLabels: { "org.thon.e2e-run": "abc123" }, now: 1_700_000_000 };
 

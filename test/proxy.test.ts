@@ -1,6 +1,6 @@
 // The Tls and Proxy components under Pulumi's mocks: the resources they
 // declare, their order, what is secret, and that participants never reach
-// the certificates. The mocks make real certificates (infra/mock/tls.ts), so
+// the certificates. The mocks make real certificates (infra/preview/tls.ts), so
 // these tests also check what a certificate from these inputs contains.
 import { X509Certificate } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { certificateNames } from "../components/tls.ts";
 import { parseThonFile, ThonConfigError } from "../infra/config/load.ts";
 import { toEvent } from "../infra/config/event.ts";
-import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
+import type { Evaluation, RecordedResource } from "../infra/preview/evaluate.ts";
 import { eventYaml, makeEvent } from "./support/events.ts";
 import { find, runEvent } from "./support/program.ts";
 

@@ -2,13 +2,18 @@
 // Pulumi's mocks, listing every resource it would declare. A fast preview
 // for machines without the Pulumi engine, and what the blast-radius tests
 // and benchmarks compare.
-import { evaluate, type Evaluation } from "../mock/evaluate.ts";
-import { diffEvaluations, type EvaluationDiff } from "../mock/diff.ts";
+import { evaluate, type Evaluation } from "../preview/evaluate.ts";
+import { diffEvaluations, type EvaluationDiff } from "../preview/diff.ts";
+import type { ProviderOutputs } from "../preview/mocks.ts";
 
 let runs = 0;
 
-/** Runs infra/index.ts for `file` as stack `stack`, the way `pulumi preview` would. */
-export async function evaluateEventFile(file: string, stack = "dev"): Promise<Evaluation> {
+/**
+ * Runs infra/index.ts for `file` as stack `stack`, the way `pulumi preview`
+ * would. `outputs` replaces the preview's computed outputs for some types
+ * (tests that serve real certificates pass test/support/tlsStandIn.ts).
+ */
+export async function evaluateEventFile(file: string, stack = "dev", outputs?: ProviderOutputs): Promise<Evaluation> {
   // What infra/index.ts imports, loaded before the run: evaluate() turns stack
   // traces off, and under `node --import tsx` an ES module importing a
   // CommonJS package (@pulumi/docker, ...) for the first time needs them
@@ -17,7 +22,7 @@ export async function evaluateEventFile(file: string, stack = "dev"): Promise<Ev
   // A fresh module URL per run: ESM caches modules, and the program must run again.
   const url = new URL("../index.ts", import.meta.url);
   url.search = `?run=${++runs}`;
-  return evaluate(() => import(url.href), { stack, config: { "thon:file": file } });
+  return evaluate(() => import(url.href), { stack, config: { "thon:file": file }, ...(outputs ? { outputs } : {}) });
 }
 
 export interface PlanEntry {

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium } from "playwright-core";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { containerLogs, Engine, TYPES } from "./support/engine.ts";
 import { DockerApi, socketPathOf } from "./support/docker-api.ts";
 import { containerOf, evaluateSpec, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";

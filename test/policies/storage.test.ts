@@ -1,6 +1,6 @@
 // Workspace retention, on the volumes the real program declares.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RecordedResource } from "../../infra/mock/evaluate.ts";
+import type { RecordedResource } from "../../infra/preview/evaluate.ts";
 import { makeEvent } from "../support/events.ts";
 import { find, runEvent, T } from "../support/program.ts";
 import { resource, runResourcePolicy, withProps, WIRE } from "../support/policies.ts";

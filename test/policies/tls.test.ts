@@ -2,7 +2,7 @@
 // components/proxy.ts) for each tls.mode, evaluated under mocks, and on
 // copies of those resources changed the way a mistake would change them.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { stackResources } from "../../infra/policy/analyzer.ts";
 import { writeFileScript } from "../../infra/render/shell.ts";
 import { stdinWrite, writeScriptProblems } from "../../policies/files.ts";

@@ -3,7 +3,7 @@
 // the real program under mocks: what the policy tests feed the pack.
 import { parseThonFile } from "../../infra/config/load.ts";
 import { toEvent, type Event } from "../../infra/config/event.ts";
-import { evaluate, type Evaluation } from "../../infra/mock/evaluate.ts";
+import { evaluate, type Evaluation } from "../../infra/preview/evaluate.ts";
 import { defineEvent } from "../../infra/program.ts";
 import { llmYaml, type LlmYaml } from "./llm.ts";
 

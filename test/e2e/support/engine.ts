@@ -1,5 +1,5 @@
 // Applies what the program declares, as recorded by a mock evaluation
-// (infra/mock/evaluate.ts), to a real Docker engine and a real shell: the
+// (infra/preview/evaluate.ts), to a real Docker engine and a real shell: the
 // e2e suite's stand-in for the Pulumi engine and its docker and command
 // providers, which cannot run here.
 //
@@ -16,9 +16,9 @@
 // run id) on every container and volume, so a crashed run can be cleaned up
 // by label.
 import { spawn } from "node:child_process";
-import type { Evaluation, RecordedResource } from "../../../infra/mock/evaluate.ts";
-import { diffEvaluations, type EvaluationDiff, type ResourceChange } from "../../../infra/mock/diff.ts";
-import { thonMocks } from "../../../infra/mock/mocks.ts";
+import type { Evaluation, RecordedResource } from "../../../infra/preview/evaluate.ts";
+import { diffEvaluations, type EvaluationDiff, type ResourceChange } from "../../../infra/preview/diff.ts";
+import { thonMocks } from "../../../infra/preview/mocks.ts";
 import { DockerApi, EngineError, q, socketPathOf } from "./docker-api.ts";
 import { tarOneFile } from "./tar.ts";
 
@@ -331,7 +331,7 @@ export function translateCommand(r: RecordedResource): CommandRequest {
 /**
  * Resources whose provider computes values and touches no host (passwords,
  * keys, certificates): nothing to apply. Their values come from the mocks the
- * evaluation used (real keys and certificates for tls, infra/mock/tls.ts) and
+ * evaluation used (real keys and certificates for tls, infra/preview/tls.ts) and
  * reach the host only through other resources' inputs (a container's env, a
  * command's stdin), which are translated like everything else.
  */
@@ -393,7 +393,7 @@ function topoOrder(e: Evaluation): RecordedResource[] {
 /**
  * Applies mock evaluations to the real engine: `up` creates everything one
  * evaluation declares; `apply(before, after)` carries out the diff between
- * two (infra/mock/diff.ts decides create/update/replace/delete with the
+ * two (infra/preview/diff.ts decides create/update/replace/delete with the
  * providers' own replace rules), honouring deleteBeforeReplace,
  * retainOnDelete and protect, in dependency order.
  */

@@ -57,11 +57,6 @@ const rules = new Map<string, Rule>([
   ),
 ]);
 
-/** Lets a module declare which inputs of its resource type replace (e.g. a dynamic provider's `diff`). */
-export function registerReplaceRule(type: string, rule: Rule): void {
-  rules.set(type, rule);
-}
-
 function classify(before: RecordedResource, after: RecordedResource): ResourceChange | undefined {
   if (!after.custom) return undefined; // components have no inputs of their own
   const changed = [...new Set([...Object.keys(before.inputHashes), ...Object.keys(after.inputHashes)])]
