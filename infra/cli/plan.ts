@@ -62,10 +62,30 @@ export function formatPlan(e: Evaluation): string {
   return [line(header), ...rows.map(line), "", `${e.resources.length} resources:`, ...summary, ""].join("\n");
 }
 
+const VOLUME = "docker:index/volume:Volume";
+
+/**
+ * One line per change, then the counts. A retained delete (retainOnDelete:
+ * the workspace volumes) is marked `delete[retain]` as Pulumi's display marks
+ * it, and the summary says what stays, so nobody reads a removal as data loss.
+ */
 export function formatDiff(d: EvaluationDiff): string {
-  const lines = d.changes.map((c) => `${{ create: "+", delete: "-", update: "~", replace: "+-" }[c.kind].padEnd(2)} ${c.type}  ${c.name}${c.inputs.length ? `  [${c.inputs.join(", ")}]` : ""}`);
+  const lines = d.changes.map((c) => {
+    const inputs = c.inputs.length ? `  [${c.inputs.join(", ")}]` : "";
+    const retain = c.retain ? `  ${c.kind}[retain]` : "";
+    return `${{ create: "+", delete: "-", update: "~", replace: "+-" }[c.kind].padEnd(2)} ${c.type}  ${c.name}${inputs}${retain}`;
+  });
   const { create, update, replace, delete: del } = d.counts;
-  return [...lines, "", `${create} to create, ${update} to update, ${replace} to replace, ${del} to delete`, ""].join("\n");
+  // Pulumi counts a retained delete as a delete; the summary says what stays.
+  const retained = d.changes.filter((c) => c.retain);
+  const workspaces = retained.filter((c) => c.type === VOLUME).map((c) => c.name);
+  const others = retained.filter((c) => c.type !== VOLUME).map((c) => c.name);
+  const kept = [
+    ...(workspaces.length > 0 ? [`${workspaces.length === 1 ? "workspace" : `${workspaces.length} workspaces`} kept: ${workspaces.join(", ")}`] : []),
+    ...(others.length > 0 ? [`retained: ${others.join(", ")}`] : []),
+  ];
+  const summary = [`${create} to create, ${update} to update, ${replace} to replace, ${del} to delete`, ...kept].join("; ");
+  return [...lines, "", summary, ""].join("\n");
 }
 
 export { diffEvaluations };
