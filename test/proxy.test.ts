@@ -1,6 +1,6 @@
 // The Tls and Proxy components under Pulumi's mocks: the resources they
 // declare, their order, what is secret, and that participants never reach
-// the certificates. The mocks make real certificates (infra/preview/tls.ts), so
+// the certificates. The tests evaluate with real certificates (test/support/tlsStandIn.ts), so
 // these tests also check what a certificate from these inputs contains.
 import { X509Certificate } from "node:crypto";
 import { execFileSync } from "node:child_process";

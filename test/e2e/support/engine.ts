@@ -331,7 +331,7 @@ export function translateCommand(r: RecordedResource): CommandRequest {
 /**
  * Resources whose provider computes values and touches no host (passwords,
  * keys, certificates): nothing to apply. Their values come from the mocks the
- * evaluation used (real keys and certificates for tls, infra/preview/tls.ts) and
+ * evaluation used (real keys and certificates for tls: test/support/tlsStandIn.ts) and
  * reach the host only through other resources' inputs (a container's env, a
  * command's stdin), which are translated like everything else.
  */
@@ -472,7 +472,6 @@ export class Engine {
       for (const r of e.resources) {
         if (r.type !== TYPES.image) continue;
         const result = thonMocks.newResource({ type: r.type, name: r.name, inputs: r.inputs, custom: true });
-        if ("then" in result) throw new Error("thonMocks.newResource answered a promise; the e2e image lookup expects the synchronous mocks");
         if (result.state.imageId === value) {
           const applied = this.state.get(r.urn);
           if (!applied) throw new Error(`image ${value} comes from ${where(r)}, which is not applied yet`);
