@@ -6,11 +6,11 @@ import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { stableJson } from "../render/json.ts";
 
-export function digest(text: string, length = 16): string {
+function digest(text: string, length = 16): string {
   return createHash("sha256").update(text).digest("hex").slice(0, length);
 }
 
-/** A stable stand-in for a random password: same name and length, same value. */
+/** A stable stand-in for a random password: same name and length, same value. @internal exported for tests */
 export function mockPassword(name: string, length: number): string {
   const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
   const bytes = createHash("sha512").update(`password:${name}`).digest();
@@ -55,7 +55,7 @@ const computed = new Map<string, SyncComputed>([
   unknownUntilDeployed("tls:index/locallySignedCert:LocallySignedCert", "certPem"),
 ]);
 
-export function mockIdFor(type: string, name: string, inputs: State): string {
+function mockIdFor(type: string, name: string, inputs: State): string {
   if (type === "docker:index/volume:Volume") return String(inputs.name ?? name);
   return `${name}-${digest(type + name)}`;
 }
@@ -70,10 +70,10 @@ export type ProviderOutputs = ReadonlyMap<string, Computed>;
 export function previewMocks(overrides?: ProviderOutputs): pulumi.runtime.Mocks {
   if (!overrides || overrides.size === 0) return thonMocks;
   return {
-    async newResource(args) {
+    newResource(args) {
       const fn = overrides.get(args.type);
-      if (!fn) return thonMocks.newResource(args);
-      return { id: mockIdFor(args.type, args.name, args.inputs), state: { ...args.inputs, ...(await fn(args.name, args.inputs)) } };
+      if (!fn) return thonMocks.newResource(args); // the other types stay synchronous
+      return Promise.resolve(fn(args.name, args.inputs)).then((extra) => ({ id: mockIdFor(args.type, args.name, args.inputs), state: { ...args.inputs, ...extra } }));
     },
     call: (args) => thonMocks.call(args),
   };
