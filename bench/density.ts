@@ -28,13 +28,14 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
+import type { Evaluation, RecordedResource } from "../infra/preview/evaluate.ts";
 import { evaluateEventFile } from "../infra/cli/plan.ts";
 import { shellQuote } from "../infra/render/shell.ts";
 import { Engine, translateContainer, TYPES, type ContainerRequest } from "../test/e2e/support/engine.ts";
-import { DockerApi } from "../test/e2e/support/docker-api.ts";
+import { dockerAt, engineCall, mustCall, type Docker } from "../test/e2e/support/docker.ts";
 import { httpsLoopback } from "../test/e2e/support/http.ts";
 import { freePort, startNginx, type TestNginx } from "../test/support/nginx.ts";
+import { tlsStandIn } from "../test/support/tlsStandIn.ts";
 import { ROOT } from "./lib/child.ts";
 import { fmt, median, table } from "./lib/stats.ts";
 import { hostInfo, load } from "./lib/host.ts";
@@ -64,7 +65,7 @@ const dockerAnswers = () => spawnSync("docker", ["info"], { timeout: 20_000, std
 interface Bench {
   readonly id: string;
   readonly dir: string;
-  readonly api: DockerApi;
+  readonly api: Docker;
   readonly engine: Engine;
   readonly evaluation: Evaluation;
   readonly users: readonly string[];
@@ -131,7 +132,7 @@ async function setUp(max: number, startedDockerd: { value: boolean }): Promise<B
     nginx = await startNginx(prefix, { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data" });
     const file = join(dir, "thon.yaml");
     writeFileSync(file, eventYaml({ name: `bench-${id}`, image, dir, users, httpsPort, prefix, nginx: nginx.command }));
-    evaluation = await evaluateEventFile(file, "bench");
+    evaluation = await evaluateEventFile(file, "bench", tlsStandIn); // real certificates: nginx serves them
     // Everything but the containers: the image, volumes, socket folders, certificates, nginx files, the reload.
     t0 = Date.now();
     const noContainers: Evaluation = { ...evaluation, resources: evaluation.resources.filter((r) => r.type !== TYPES.container) };
@@ -148,7 +149,7 @@ async function setUp(max: number, startedDockerd: { value: boolean }): Promise<B
   return {
     id,
     dir,
-    api: new DockerApi(DOCKER_SOCKET),
+    api: dockerAt(DOCKER_SOCKET),
     engine,
     evaluation,
     users,
@@ -286,7 +287,7 @@ async function start(b: Bench, method: Method, users: readonly string[]): Promis
 }
 
 async function remove(b: Bench, users: readonly string[]): Promise<void> {
-  await Promise.all(users.map((u) => b.api.call("DELETE", `/containers/thon-${u}?force=1&v=1`, undefined, { ok: [204, 404] })));
+  await Promise.all(users.map((u) => engineCall(b.api, `remove thon-${u}`, () => b.api.getContainer(`thon-${u}`).remove({ force: true, v: true }), [404])));
   for (const u of users) b.engine.state.delete(b.container(u).urn);
 }
 
@@ -325,7 +326,7 @@ interface Memory {
 }
 
 async function memoryOf(b: Bench, user: string): Promise<Memory & { cpuNs: number }> {
-  const s = await b.api.call<Stats>("GET", `/containers/thon-${user}/stats?stream=false&one-shot=true`);
+  const s = (await mustCall(b.api, `stats of thon-${user}`, () => b.api.getContainer(`thon-${user}`).stats({ stream: false, "one-shot": true }))) as unknown as Stats;
   const st = s.memory_stats.stats ?? {};
   const usage = s.memory_stats.usage ?? 0;
   const inactive = st.inactive_file ?? st.total_inactive_file ?? 0;
@@ -348,7 +349,7 @@ function shimMiB(containerId: string): number | undefined {
 }
 
 async function hasExtensionHost(b: Bench, user: string): Promise<boolean> {
-  const top = await b.api.call<{ Processes: string[][] }>("GET", `/containers/thon-${user}/top`);
+  const top = (await mustCall(b.api, `top of thon-${user}`, () => b.api.getContainer(`thon-${user}`).top())) as { Processes: string[][] };
   return top.Processes.some((p) => p.join(" ").includes("extensionHost"));
 }
 
@@ -439,7 +440,7 @@ export async function benchDensity(options: BenchOptions): Promise<Section> {
     const after = await Promise.all(users.map((u) => memoryOf(b!, u)));
     const idleCpuPercent = median(after.map((a, i) => (100 * (a.cpuNs - before[i]!.cpuNs)) / 5e9));
     const idle = { shown: median(after.map((m) => m.shownMiB)), anon: median(after.map((m) => m.anonMiB)) };
-    const ids = await Promise.all(users.map(async (u) => (await b!.api.call<{ Id: string }>("GET", `/containers/thon-${u}/json`)).Id));
+    const ids = await Promise.all(users.map(async (u) => (await mustCall(b!.api, `inspect thon-${u}`, () => b!.api.getContainer(`thon-${u}`).inspect())).Id));
     const shims = ids.map(shimMiB).filter((x): x is number => x !== undefined);
     const shim = median(shims);
     log(`idle: ${fmt(idle.shown)} MiB per sandbox (anon ${fmt(idle.anon)} MiB), CPU ${fmt(idleCpuPercent, 2)} %, shim ${fmt(shim)} MiB`);

@@ -25,7 +25,7 @@ import { parseThonFile } from "../infra/config/load.ts";
 import { toEvent } from "../infra/config/event.ts";
 import { planEvent } from "../infra/plan.ts";
 import { renderParticipant } from "../infra/render/nginx.ts";
-import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
+import type { Evaluation, RecordedResource } from "../infra/preview/evaluate.ts";
 import { commandSteps, mustRun } from "../test/support/commands.ts";
 import { connects, freePort, proxyYaml, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "../test/support/nginx.ts";
 import { find, runEvent } from "../test/support/program.ts";

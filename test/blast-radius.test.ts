@@ -4,8 +4,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseThonFile } from "../infra/config/load.ts";
 import { toEvent } from "../infra/config/event.ts";
-import { diffEvaluations, type EvaluationDiff } from "../infra/mock/diff.ts";
-import type { Evaluation } from "../infra/mock/evaluate.ts";
+import { diffEvaluations, type EvaluationDiff } from "../infra/preview/diff.ts";
+import type { Evaluation } from "../infra/preview/evaluate.ts";
 import * as edit from "../infra/cli/edit.ts";
 import { bigGroups, eventYaml } from "./support/events.ts";
 import { runEvent } from "./support/program.ts";

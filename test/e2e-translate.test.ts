@@ -22,7 +22,7 @@ import {
   type TranslateContext,
 } from "./e2e/support/engine.ts";
 import { tarOneFile } from "./e2e/support/tar.ts";
-import type { RecordedResource } from "../infra/mock/evaluate.ts";
+import type { RecordedResource } from "../infra/preview/evaluate.ts";
 
 const ctx: TranslateContext = { image: (v) => `resolved:${v}`, extraLabels: { "org.thon.e2e-run": "abc123" }, now: 1_700_000_000 };
 
@@ -86,7 +86,7 @@ describe("e2e translation: docker.Container to POST /containers/create", () => {
     const r = await aliceContainer();
     const [upload] = translateContainer(r, ctx).uploads;
     const dir = mkdtempSync(join(tmpdir(), "thon-tar-"));
-    writeFileSync(join(dir, "u.tar"), upload!.archive);
+    writeFileSync(join(dir, "u.tar"), await tarOneFile(upload!.entry));
     const listing = execFileSync("tar", ["-tv", "--numeric-owner", "-f", join(dir, "u.tar")], { encoding: "utf8" });
     expect(listing).toMatch(/^-rw------- 1000\/1000 +\d+ .* home\/coder\/\.local\/share\/code-server\/User\/settings\.json$/m);
     const content = execFileSync("tar", ["-xO", "-f", join(dir, "u.tar")], { encoding: "utf8" });
@@ -169,12 +169,12 @@ describe("e2e translation: cpus like docker's ParseCPUs", () => {
   });
 });
 
-describe("e2e translation: ustar writer", () => {
-  it("splits long paths into prefix and name, readable by GNU tar", () => {
+describe("e2e translation: the upload archive", () => {
+  it("keeps a long path whole, readable by GNU tar", async () => {
     const name = `${"d".repeat(90)}/${"e".repeat(60)}/file.txt`;
     const dir = mkdtempSync(join(tmpdir(), "thon-tar-"));
-    writeFileSync(join(dir, "l.tar"), tarOneFile({ name, content: Buffer.from("x"), mode: 0o644, uid: 0, gid: 0, mtime: 0 }));
+    writeFileSync(join(dir, "l.tar"), await tarOneFile({ name, content: Buffer.from("x"), mode: 0o644, uid: 0, gid: 0, mtime: 0 }));
     expect(execFileSync("tar", ["-t", "-f", join(dir, "l.tar")], { encoding: "utf8" }).trim()).toBe(name);
-    expect(() => tarOneFile({ name: "/abs", content: Buffer.alloc(0), mode: 0o644, uid: 0, gid: 0, mtime: 0 })).toThrow(/relative/);
+    await expect(tarOneFile({ name: "/abs", content: Buffer.alloc(0), mode: 0o644, uid: 0, gid: 0, mtime: 0 })).rejects.toThrow(/relative/);
   });
 });

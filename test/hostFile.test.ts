@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
 import { HostDirectory } from "../components/hostDirectory.ts";
 import { HostFile } from "../components/hostFile.ts";
-import { evaluate } from "../infra/mock/evaluate.ts";
+import { evaluate } from "../infra/preview/evaluate.ts";
 import { createTarget } from "../infra/target.ts";
 import { runCommand } from "./support/commands.ts";
 import { find } from "./support/program.ts";

@@ -1,12 +1,12 @@
 // What one organizer action touches when Lemonade and the gateway are on:
 // two mock runs of the real program compared the way `pulumi preview`
 // would, with each provider's replace rules (the dynamic providers' own
-// `diff` included, see infra/mock/diff.ts).
+// `diff` included, see infra/preview/diff.ts).
 import { describe, expect, it } from "vitest";
 import { parseThonFile } from "../infra/config/load.ts";
 import { toEvent } from "../infra/config/event.ts";
-import { diffEvaluations, type EvaluationDiff } from "../infra/mock/diff.ts";
-import type { Evaluation } from "../infra/mock/evaluate.ts";
+import { diffEvaluations, type EvaluationDiff } from "../infra/preview/diff.ts";
+import type { Evaluation } from "../infra/preview/evaluate.ts";
 import * as edit from "../infra/cli/edit.ts";
 import { bigGroups, eventYaml } from "./support/events.ts";
 import { runEvent } from "./support/program.ts";

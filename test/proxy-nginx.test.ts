@@ -3,7 +3,7 @@
 // Nothing here is written by hand: a mock run of the real program declares
 // the commands (socket folders like the Sandbox makes them, certificate
 // files, the server file, one file per participant, the reload) and the
-// certificates (infra/mock/tls.ts makes real ones from the tls resources'
+// certificates (test/support/tlsStandIn.ts makes real ones from the tls resources'
 // inputs). The test runs those commands as pulumi-command would, against a
 // temp prefix and loopback ports, with nginx's workers as www-data, and
 // talks to it as a browser would: HTTPS trusting only the event CA,
@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { parseThonFile } from "../infra/config/load.ts";
 import { toEvent } from "../infra/config/event.ts";
-import type { Evaluation, RecordedResource } from "../infra/mock/evaluate.ts";
+import type { Evaluation, RecordedResource } from "../infra/preview/evaluate.ts";
 import { planEvent } from "../infra/plan.ts";
 import { commandSteps, mustRun, runCommand, stepNames } from "./support/commands.ts";
 import { connects, freePort, proxyYaml, reloaded, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "./support/nginx.ts";

@@ -1,6 +1,6 @@
 // The Tls and Proxy components under Pulumi's mocks: the resources they
 // declare, their order, what is secret, and that participants never reach
-// the certificates. The mocks make real certificates (infra/mock/tls.ts), so
+// the certificates. The tests evaluate with real certificates (test/support/tlsStandIn.ts), so
 // these tests also check what a certificate from these inputs contains.
 import { X509Certificate } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -13,7 +13,7 @@ import { Proxy } from "../components/proxy.ts";
 import { certificateNames, Tls } from "../components/tls.ts";
 import { parseThonFile, ThonConfigError } from "../infra/config/load.ts";
 import { toEvent } from "../infra/config/event.ts";
-import { evaluate, type Evaluation, type RecordedResource } from "../infra/mock/evaluate.ts";
+import { evaluate, type Evaluation, type RecordedResource } from "../infra/preview/evaluate.ts";
 import { planEvent } from "../infra/plan.ts";
 import { createTarget } from "../infra/target.ts";
 import { eventYaml, makeEvent } from "./support/events.ts";

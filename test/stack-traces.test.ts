@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
-import { evaluate } from "../infra/mock/evaluate.ts";
+import { evaluate } from "../infra/preview/evaluate.ts";
 import { limitStackTraces, stackTracesWanted } from "../infra/stackTraces.ts";
 import { eventYaml } from "./support/events.ts";
 import { llmYaml, ROOT } from "./support/llm.ts";

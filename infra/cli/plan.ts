@@ -2,13 +2,18 @@
 // Pulumi's mocks, listing every resource it would declare. A fast preview
 // for machines without the Pulumi engine, and what the blast-radius tests
 // and benchmarks compare.
-import { evaluate, type Evaluation } from "../mock/evaluate.ts";
-import { diffEvaluations, type EvaluationDiff } from "../mock/diff.ts";
+import { evaluate, type Evaluation } from "../preview/evaluate.ts";
+import { diffEvaluations, type EvaluationDiff } from "../preview/diff.ts";
+import type { ProviderOutputs } from "../preview/mocks.ts";
 
 let runs = 0;
 
-/** Runs infra/index.ts for `file` as stack `stack`, the way `pulumi preview` would. */
-export async function evaluateEventFile(file: string, stack = "dev"): Promise<Evaluation> {
+/**
+ * Runs infra/index.ts for `file` as stack `stack`, the way `pulumi preview`
+ * would. `outputs` replaces the preview's computed outputs for some types
+ * (tests that serve real certificates pass test/support/tlsStandIn.ts).
+ */
+export async function evaluateEventFile(file: string, stack = "dev", outputs?: ProviderOutputs): Promise<Evaluation> {
   // What infra/index.ts imports, loaded before the run: evaluate() turns stack
   // traces off, and under `node --import tsx` an ES module importing a
   // CommonJS package (@pulumi/docker, ...) for the first time needs them
@@ -17,7 +22,7 @@ export async function evaluateEventFile(file: string, stack = "dev"): Promise<Ev
   // A fresh module URL per run: ESM caches modules, and the program must run again.
   const url = new URL("../index.ts", import.meta.url);
   url.search = `?run=${++runs}`;
-  return evaluate(() => import(url.href), { stack, config: { "thon:file": file } });
+  return evaluate(() => import(url.href), { stack, config: { "thon:file": file }, ...(outputs ? { outputs } : {}) });
 }
 
 export interface PlanEntry {
@@ -57,10 +62,30 @@ export function formatPlan(e: Evaluation): string {
   return [line(header), ...rows.map(line), "", `${e.resources.length} resources:`, ...summary, ""].join("\n");
 }
 
+const VOLUME = "docker:index/volume:Volume";
+
+/**
+ * One line per change, then the counts. A retained delete (retainOnDelete:
+ * the workspace volumes) is marked `delete[retain]` as Pulumi's display marks
+ * it, and the summary says what stays, so nobody reads a removal as data loss.
+ */
 export function formatDiff(d: EvaluationDiff): string {
-  const lines = d.changes.map((c) => `${{ create: "+", delete: "-", update: "~", replace: "+-" }[c.kind].padEnd(2)} ${c.type}  ${c.name}${c.inputs.length ? `  [${c.inputs.join(", ")}]` : ""}`);
+  const lines = d.changes.map((c) => {
+    const inputs = c.inputs.length ? `  [${c.inputs.join(", ")}]` : "";
+    const retain = c.retain ? `  ${c.kind}[retain]` : "";
+    return `${{ create: "+", delete: "-", update: "~", replace: "+-" }[c.kind].padEnd(2)} ${c.type}  ${c.name}${inputs}${retain}`;
+  });
   const { create, update, replace, delete: del } = d.counts;
-  return [...lines, "", `${create} to create, ${update} to update, ${replace} to replace, ${del} to delete`, ""].join("\n");
+  // Pulumi counts a retained delete as a delete; the summary says what stays.
+  const retained = d.changes.filter((c) => c.retain);
+  const workspaces = retained.filter((c) => c.type === VOLUME).map((c) => c.name);
+  const others = retained.filter((c) => c.type !== VOLUME).map((c) => c.name);
+  const kept = [
+    ...(workspaces.length > 0 ? [`${workspaces.length === 1 ? "workspace" : `${workspaces.length} workspaces`} kept: ${workspaces.join(", ")}`] : []),
+    ...(others.length > 0 ? [`retained: ${others.join(", ")}`] : []),
+  ];
+  const summary = [`${create} to create, ${update} to update, ${replace} to replace, ${del} to delete`, ...kept].join("; ");
+  return [...lines, "", summary, ""].join("\n");
 }
 
 export { diffEvaluations };

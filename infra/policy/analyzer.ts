@@ -19,7 +19,8 @@ import analyzerPbModule from "@pulumi/pulumi/proto/analyzer_pb.js";
 import analyzerGrpcModule from "@pulumi/pulumi/proto/analyzer_grpc_pb.js";
 import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb.js";
 import type * as AnalyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb.js";
-import type { Evaluation, RecordedResource } from "../mock/evaluate.ts";
+import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc.js";
+import type { Evaluation, RecordedResource } from "../preview/evaluate.ts";
 
 const pb = analyzerPbModule as unknown as typeof AnalyzerPb;
 const rpc = analyzerGrpcModule as unknown as typeof AnalyzerGrpc;
@@ -29,12 +30,16 @@ const { Empty } = emptyModule as unknown as typeof import("google-protobuf/googl
 /** The repository's policy pack folder. */
 export const POLICY_PACK_DIR = resolve(import.meta.dirname, "../../policies");
 
-/** How the engine marks values in a properties Struct (sdk/nodejs/runtime/rpc.ts). */
+/**
+ * How the engine marks values in a properties Struct: the Node.js SDK's own
+ * constants (runtime/rpc.ts), and the typed unknowns the engine sends to
+ * analyzers, which only the Go SDK names (sdk/go/common/resource/plugin/rpc.go).
+ */
 export const WIRE = {
-  secretSigKey: "4dabf18193072939515e22adb298388d",
-  secretSig: "1b47061264138c4ac30d75fd1eb44270",
+  secretSigKey: specialSigKey,
+  secretSig: specialSecretSig,
   /** What the engine sends for a string (or any) value not known during preview. */
-  unknown: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+  unknown: unknownValue,
   unknownBoolean: "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
   unknownNumber: "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
   unknownArray: "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",

@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { containerLogs } from "./support/engine.ts";
-import { DockerApi, socketPathOf } from "./support/docker-api.ts";
+import { dockerAt, mustCall, socketPathOf } from "./support/docker.ts";
 import { cleanupRun, docker, dockerHost, execIn, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
 
-const api = new DockerApi(socketPathOf(dockerHost));
+const api = dockerAt(socketPathOf(dockerHost));
 const dirs: string[] = [];
 
 afterAll(async () => {
@@ -60,10 +60,7 @@ async function waitForLog(container: string, pattern: RegExp, timeoutMs: number)
 
 describe("e2e: the sandbox image", () => {
   it("runs code-server through tini (as a subreaper) and the THON entrypoint, as coder in /workspace", async () => {
-    const info = await api.call<{ Config: { Entrypoint: string[]; User: string; WorkingDir: string; Cmd: string[] | null } }>(
-      "GET",
-      `/images/${encodeURIComponent(requiredImage())}/json`,
-    );
+    const info = await mustCall(api, "inspect the sandbox image", () => api.getImage(requiredImage()).inspect());
     expect(info.Config.Entrypoint).toEqual(["/usr/bin/tini", "-s", "--", "/usr/local/bin/thon-entrypoint"]);
     expect(info.Config.User).toBe("1000:1000");
     expect(info.Config.WorkingDir).toBe("/workspace");

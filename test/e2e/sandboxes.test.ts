@@ -16,9 +16,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium } from "playwright-core";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { containerLogs, Engine, TYPES } from "./support/engine.ts";
-import { DockerApi, socketPathOf } from "./support/docker-api.ts";
+import { dockerAt, inspectOrAbsent, mustCall, socketPathOf } from "./support/docker.ts";
 import { containerOf, evaluateSpec, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { httpsLoopback, login, loginTls, unixHttp, waitHealthy, wsHandshake, wssHandshake } from "./support/http.ts";
 import { freePort, startNginx, type TestNginx } from "../support/nginx.ts";
@@ -31,7 +31,7 @@ const cy = `cy-${runId}`;
 const dan = `dan-${runId}`;
 const RUNNING = [ada, bob, cy];
 
-const api = new DockerApi(socketPathOf(dockerHost));
+const api = dockerAt(socketPathOf(dockerHost));
 const engine = new Engine({ extraLabels: { [RUN_LABEL]: runId }, log: (l) => console.log(`engine: ${l}`) });
 
 let dir: string;
@@ -42,13 +42,7 @@ let nginx: TestNginx | undefined;
 let httpsPort: number;
 let caPem: string;
 
-interface Inspect {
-  Id: string;
-  Image: string;
-  State: { Running: boolean; Status: string; StartedAt: string };
-  Config: { Labels: Record<string, string> };
-}
-const inspect = (name: string) => api.inspect<Inspect>(`/containers/${name}/json`);
+const inspect = (name: string) => inspectOrAbsent(api, `inspect ${name}`, () => api.getContainer(name).inspect());
 
 beforeAll(async () => {
   const image = requiredImage();
@@ -139,7 +133,7 @@ async function thonCheck(outputs: Record<string, unknown>): Promise<{ code: numb
 
 describe("e2e: the program's sandboxes on a real Docker engine", () => {
   it("runs every running participant's container from the declared spec: no network, uid 1000, no capabilities", async () => {
-    const image = await api.call<{ Id: string }>("GET", `/images/${encodeURIComponent(spec.image)}/json`);
+    const image = await mustCall(api, `inspect image ${spec.image}`, () => api.getImage(spec.image).inspect());
     for (const u of RUNNING) {
       const c = (await inspect(`thon-${u}`))!;
       expect(c.State.Running, u).toBe(true);
@@ -345,7 +339,7 @@ describe("e2e: the program's sandboxes on a real Docker engine", () => {
     const c = (await inspect(`thon-${dan}`))!;
     expect(c.State.Running).toBe(false);
     expect(c.State.Status).toBe("created");
-    expect(await api.inspect(`/volumes/thon-workspace-${dan}`)).toBeDefined();
+    expect(await inspectOrAbsent(api, "inspect a volume", () => api.getVolume(`thon-workspace-${dan}`).inspect())).toBeDefined();
     const sock = socketOf(v1, dan);
     expect(existsSync(join(sock, ".."))).toBe(true);
     expect(existsSync(sock)).toBe(false);
@@ -373,7 +367,7 @@ describe("e2e: the program's sandboxes on a real Docker engine", () => {
       [...[...RUNNING, dan].map((u) => `${TYPES.container}::thon-${u}`), `${TYPES.image}::thon-sandbox-image`].sort(),
     );
     expect(diff.counts).toMatchObject({ create: 0, delete: 0 });
-    const newImage = await api.call<{ Id: string }>("GET", `/images/${encodeURIComponent(tag)}/json`);
+    const newImage = await mustCall(api, `inspect image ${tag}`, () => api.getImage(tag).inspect());
     await Promise.all(RUNNING.map((u) => waitHealthy(socketOf(v2, u), 120_000)));
     // nginx reaches the new containers through the same socket paths, without a reload.
     await Promise.all(RUNNING.map((u) => waitProxied(u, 30_000)));
@@ -411,7 +405,7 @@ describe("e2e: the program's sandboxes on a real Docker engine", () => {
     );
     expect(engine.steps.filter((s) => s.op === "retain").map((s) => s.name)).toContain(`thon-workspace-${cy}`);
     expect(await inspect(`thon-${cy}`)).toBeUndefined();
-    const volume = await api.inspect<{ Mountpoint: string; Labels: Record<string, string> }>(`/volumes/thon-workspace-${cy}`);
+    const volume = await inspectOrAbsent(api, "inspect a volume", () => api.getVolume(`thon-workspace-${cy}`).inspect());
     expect(volume, "the volume outlives the participant").toBeDefined();
     expect(readFileSync(join(volume!.Mountpoint, `${cy}.txt`), "utf8")).toBe(`written by ${cy}\n`);
     expect(existsSync(join(socketOf(v2, cy), ".."))).toBe(false);

@@ -12,7 +12,7 @@ import { startApisixStandIn, type ApisixStandIn } from "../support/apisixStandIn
 import { startLemonadeStandIn, type LemonadeStandIn } from "../support/lemonadeStandIn.ts";
 import { startDynamicProviderHost, type DynamicProviderHost } from "../support/dynamicProviderHost.ts";
 import { D, evaluateLlm, inputsOf, record, ROOT, type LlmYaml } from "../support/llm.ts";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 
 const ADMIN_KEY = "apisix-admin-key-for-the-test";
 const GROUPS = { alpha: ["alice", "bob"], beta: ["carol"] };

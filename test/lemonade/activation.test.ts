@@ -8,8 +8,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { evaluateLlm, record } from "../support/llm.ts";
-import { diffEvaluations } from "../../infra/mock/diff.ts";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import { diffEvaluations } from "../../infra/preview/diff.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 
 let dir: string;
 const CMD = "command:local:Command";

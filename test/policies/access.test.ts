@@ -1,7 +1,7 @@
 // Authentication and passwords: the real program's sandboxes and passwords,
 // for events on loopback and beyond, and fabricated bad cases.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { stackResources } from "../../infra/policy/analyzer.ts";
 import { authMode } from "../../policies/access.ts";
 import { isLoopback, isPrivateAddress } from "../../policies/lib.ts";

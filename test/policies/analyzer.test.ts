@@ -13,7 +13,7 @@ import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb.js";
 import { evaluateEventFile } from "../../infra/cli/plan.ts";
 import { parseThonFile } from "../../infra/config/load.ts";
 import { toEvent } from "../../infra/config/event.ts";
-import { mockPassword } from "../../infra/mock/mocks.ts";
+import { mockPassword } from "../../infra/preview/mocks.ts";
 import { thonPolicies } from "../../policies/pack.ts";
 import { find, runEvent, T } from "../support/program.ts";
 import { makeEvent } from "../support/events.ts";

@@ -2,7 +2,7 @@
 // declares (components/gateway.ts) per user and per group, evaluated under
 // mocks from thon.yaml, and on copies changed the way a mistake would.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { stackResources } from "../../infra/policy/analyzer.ts";
 import { planEvent } from "../../infra/plan.ts";
 import { APISIX_TYPES } from "../../policies/gateway.ts";

@@ -1,7 +1,7 @@
 // Container policies, on the container the real program declares (passing)
 // and on copies with one setting changed (failing), as Analyze would see them.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RecordedResource } from "../../infra/mock/evaluate.ts";
+import type { RecordedResource } from "../../infra/preview/evaluate.ts";
 import { sensitiveHostPath } from "../../policies/sandbox.ts";
 import { makeEvent } from "../support/events.ts";
 import { find, runEvent, T } from "../support/program.ts";

@@ -2,7 +2,7 @@
 // the sandboxes' Kilo Code config (an upload holding the participant's key),
 // with the gateway per user, per group, and without it.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { stackResources } from "../../infra/policy/analyzer.ts";
 import { SANDBOX_PATHS } from "../../infra/plan.ts";
 import { evaluateFeatures } from "../support/features.ts";

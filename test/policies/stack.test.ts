@@ -1,7 +1,7 @@
 // Whole-stack policies on the real program's resources, and on copies with
 // a duplicate, a missing or an extra sandbox.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { stackResources } from "../../infra/policy/analyzer.ts";
 import { parseThonFile } from "../../infra/config/load.ts";
 import { toEvent } from "../../infra/config/event.ts";

@@ -1,7 +1,7 @@
 // Workspace retention, on the volumes the real program declares and the
 // typed `workspace` input of their Sandbox.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { stackResources } from "../../infra/policy/analyzer.ts";
 import { makeEvent } from "../support/events.ts";
 import { find, runEvent, T } from "../support/program.ts";

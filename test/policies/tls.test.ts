@@ -2,7 +2,7 @@
 // components/proxy.ts) for each tls.mode, evaluated under mocks, and on
 // copies of those resources changed the way a mistake would change them.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { stackResources } from "../../infra/policy/analyzer.ts";
 import { evaluateFeatures } from "../support/features.ts";
 import { runResourcePolicy, runStackPolicy, withEventOutput, withProps, WIRE, type PolicyRun, type TestResource } from "../support/policies.ts";

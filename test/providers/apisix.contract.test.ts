@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { startApisixStandIn, type ApisixStandIn } from "../support/apisixStandIn.ts";
 import { engineSecretOutputs, leakedSecrets, startDynamicProviderHost, type DynamicProviderHost } from "../support/dynamicProviderHost.ts";
 import { D, evaluateLlm, inputsOf, record, ROOT } from "../support/llm.ts";
-import type { Evaluation, RecordedResource } from "../../infra/mock/evaluate.ts";
+import type { Evaluation, RecordedResource } from "../../infra/preview/evaluate.ts";
 import { consumerProvider, routeProvider } from "../../infra/providers/apisix.ts";
 import { modelProvider } from "../../infra/providers/lemonade.ts";
 

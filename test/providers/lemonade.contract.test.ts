@@ -6,7 +6,7 @@ import { freePort } from "../support/nginx.ts";
 import { startLemonadeStandIn, type LemonadeStandIn } from "../support/lemonadeStandIn.ts";
 import { engineSecretOutputs, leakedSecrets, startDynamicProviderHost, type DynamicProviderHost } from "../support/dynamicProviderHost.ts";
 import { D, evaluateLlm, inputsOf, record, ROOT } from "../support/llm.ts";
-import type { Evaluation, RecordedResource } from "../../infra/mock/evaluate.ts";
+import type { Evaluation, RecordedResource } from "../../infra/preview/evaluate.ts";
 
 let lemonade: LemonadeStandIn;
 let host: DynamicProviderHost;

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { kiloGlobalConfig } from "../support/kiloSchema.ts";
 import { kiloConfig, renderKiloConfig } from "../../infra/render/kilo.ts";
 import { evaluateLlm, record } from "../support/llm.ts";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 
 const GROUPS = { alpha: ["alice", "bob"], beta: ["carol"] };
 

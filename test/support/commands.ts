@@ -6,8 +6,8 @@
 // This is what lets the real-nginx tests deploy exactly what the program
 // declares, and apply exactly the diff of an edit.
 import { spawnSync } from "node:child_process";
-import { diffEvaluations } from "../../infra/mock/diff.ts";
-import type { Evaluation, RecordedResource } from "../../infra/mock/evaluate.ts";
+import { diffEvaluations } from "../../infra/preview/diff.ts";
+import type { Evaluation, RecordedResource } from "../../infra/preview/evaluate.ts";
 
 export interface CommandResult {
   readonly status: number | null;

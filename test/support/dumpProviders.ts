@@ -4,7 +4,7 @@
 // `__provider`) as JSON, so a test can replay them outside vitest's module system.
 import { loadEvent } from "../../infra/config/load.ts";
 import { defineEvent } from "../../infra/program.ts";
-import { evaluate } from "../../infra/mock/evaluate.ts";
+import { evaluate } from "../../infra/preview/evaluate.ts";
 
 const event = loadEvent(process.argv[2]!);
 const e = await evaluate(() => defineEvent(event), { config: process.argv[3] ? JSON.parse(process.argv[3]) : {} });

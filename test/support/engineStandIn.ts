@@ -35,6 +35,7 @@ import resourcePbModule from "@pulumi/pulumi/proto/resource_pb.js";
 import resourceGrpcModule from "@pulumi/pulumi/proto/resource_grpc_pb.js";
 import enginePbModule from "@pulumi/pulumi/proto/engine_pb.js";
 import engineGrpcModule from "@pulumi/pulumi/proto/engine_grpc_pb.js";
+import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc.js";
 import type * as ResourcePb from "@pulumi/pulumi/proto/resource_pb.js";
 import type * as ResourceGrpc from "@pulumi/pulumi/proto/resource_grpc_pb.js";
 import type * as EnginePb from "@pulumi/pulumi/proto/engine_pb.js";
@@ -47,11 +48,11 @@ const engineGrpc = engineGrpcModule as unknown as typeof EngineGrpc;
 const { Struct } = structModule as unknown as typeof import("google-protobuf/google/protobuf/struct_pb.js");
 const { Empty } = emptyModule as unknown as typeof import("google-protobuf/google/protobuf/empty_pb.js");
 
-/** The engine's wire markers (sdk/go/common/resource/sig/sig.go, plugin/rpc.go). */
+/** The engine's wire markers, as the Node.js SDK names them (runtime/rpc.ts). */
 export const SIG = {
-  key: "4dabf18193072939515e22adb298388d",
-  secret: "1b47061264138c4ac30d75fd1eb44270",
-  unknown: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+  key: specialSigKey,
+  secret: specialSecretSig,
+  unknown: unknownValue,
 } as const;
 
 const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";

@@ -3,9 +3,10 @@
 // the real program under mocks: what the policy tests feed the pack.
 import { parseThonFile } from "../../infra/config/load.ts";
 import { toEvent, type Event } from "../../infra/config/event.ts";
-import { evaluate, type Evaluation } from "../../infra/mock/evaluate.ts";
+import { evaluate, type Evaluation } from "../../infra/preview/evaluate.ts";
 import { defineEvent } from "../../infra/program.ts";
 import { llmYaml, type LlmYaml } from "./llm.ts";
+import { tlsStandIn } from "./tlsStandIn.ts";
 
 export interface Features {
   readonly tls?: "ca" | "selfsigned" | "provided";
@@ -55,9 +56,10 @@ export function featuresEvent(f: Features = {}): Event {
   return toEvent(parseThonFile(featuresYaml(f)));
 }
 
+/** With real keys and certificates (./tlsStandIn.ts): the policy tests check that no key leaks into a message. */
 export function evaluateFeatures(f: Features = {}): Promise<Evaluation> {
   const event = featuresEvent(f);
-  return evaluate(() => defineEvent(event));
+  return evaluate(() => defineEvent(event), { outputs: tlsStandIn });
 }
 
 /** Every combination the pack must pass: each TLS mode, each gateway mode, Lemonade alone, no LLM. */

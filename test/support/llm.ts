@@ -1,7 +1,7 @@
 // Events with Lemonade and the gateway on, evaluated by the real program
 // under mocks, and the dynamic resources' records the contract tests replay.
 import { join } from "node:path";
-import { evaluate, type Evaluation, type RecordedResource } from "../../infra/mock/evaluate.ts";
+import { evaluate, type Evaluation, type RecordedResource } from "../../infra/preview/evaluate.ts";
 import { defineEvent } from "../../infra/program.ts";
 import { makeEvent } from "./events.ts";
 

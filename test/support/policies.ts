@@ -14,7 +14,7 @@ import {
 } from "@pulumi/policy";
 import { thonPolicies } from "../../policies/pack.ts";
 import { stackResources, fromRecorded, WIRE, type AnalyzerResourceInput } from "../../infra/policy/analyzer.ts";
-import type { Evaluation, RecordedResource } from "../../infra/mock/evaluate.ts";
+import type { Evaluation, RecordedResource } from "../../infra/preview/evaluate.ts";
 
 export { WIRE };
 

@@ -1,10 +1,12 @@
-// Runs the real program for an event under Pulumi's mocks.
-import { evaluate, type Evaluation, type RecordedResource } from "../../infra/mock/evaluate.ts";
+// Runs the real program for an event under Pulumi's mocks, with real TLS keys and certificates.
+import { evaluate, type Evaluation, type RecordedResource } from "../../infra/preview/evaluate.ts";
 import { defineEvent } from "../../infra/program.ts";
 import type { Event } from "../../infra/config/event.ts";
+import { tlsStandIn } from "./tlsStandIn.ts";
 
+/** Real keys and certificates (./tlsStandIn.ts), so tests can serve them with nginx. */
 export function runEvent(event: Event): Promise<Evaluation> {
-  return evaluate(() => defineEvent(event));
+  return evaluate(() => defineEvent(event), { outputs: tlsStandIn });
 }
 
 export function find(e: Evaluation, type: string, name: string): RecordedResource {

@@ -1,5 +1,5 @@
 // Applies what the program declares, as recorded by a mock evaluation
-// (infra/mock/evaluate.ts), to a real Docker engine and a real shell: the
+// (infra/preview/evaluate.ts), to a real Docker engine and a real shell: the
 // e2e suite's stand-in for the Pulumi engine and its docker and command
 // providers, which cannot run here.
 //
@@ -16,11 +16,11 @@
 // run id) on every container and volume, so a crashed run can be cleaned up
 // by label.
 import { spawn } from "node:child_process";
-import type { Evaluation, RecordedResource } from "../../../infra/mock/evaluate.ts";
-import { diffEvaluations, type EvaluationDiff, type ResourceChange } from "../../../infra/mock/diff.ts";
-import { thonMocks } from "../../../infra/mock/mocks.ts";
-import { DockerApi, EngineError, q, socketPathOf } from "./docker-api.ts";
-import { tarOneFile } from "./tar.ts";
+import type { Evaluation, RecordedResource } from "../../../infra/preview/evaluate.ts";
+import { diffEvaluations, type EvaluationDiff, type ResourceChange } from "../../../infra/preview/diff.ts";
+import { thonMocks } from "../../../infra/preview/mocks.ts";
+import { containerLogs, dockerAt, engineCall, EngineError, inspectOrAbsent, mustCall, socketPathOf, type Docker } from "./docker.ts";
+import { tarOneFile, type TarFile } from "./tar.ts";
 
 export const TYPES = {
   provider: "pulumi:providers:docker",
@@ -96,8 +96,8 @@ const MiB = 1024 * 1024;
 
 export interface ContainerUploadRequest {
   readonly file: string;
-  /** Body of PUT /containers/{id}/archive?path=/ */
-  readonly archive: Buffer;
+  /** The one file of the archive PUT /containers/{id}/archive?path=/ gets (./tar.ts). */
+  readonly entry: TarFile;
 }
 
 export interface ContainerRequest {
@@ -152,7 +152,7 @@ function upload(u: Record<string, unknown>, at: string, now: number): ContainerU
     return Number(text);
   };
   if (!file.startsWith("/")) throw new Error(`${at}.file: "${file}" must be an absolute path in the container`);
-  return { file, archive: tarOneFile({ name: file.slice(1), content, mode, uid: id("owner"), gid: id("group"), mtime: now }) };
+  return { file, entry: { name: file.slice(1), content, mode, uid: id("owner"), gid: id("group"), mtime: now } };
 }
 
 const CONTAINER_RULES: Record<string, Rule> = {
@@ -331,7 +331,7 @@ export function translateCommand(r: RecordedResource): CommandRequest {
 /**
  * Resources whose provider computes values and touches no host (passwords,
  * keys, certificates): nothing to apply. Their values come from the mocks the
- * evaluation used (real keys and certificates for tls, infra/mock/tls.ts) and
+ * evaluation used (real keys and certificates for tls: test/support/tlsStandIn.ts) and
  * reach the host only through other resources' inputs (a container's env, a
  * command's stdin), which are translated like everything else.
  */
@@ -393,31 +393,31 @@ function topoOrder(e: Evaluation): RecordedResource[] {
 /**
  * Applies mock evaluations to the real engine: `up` creates everything one
  * evaluation declares; `apply(before, after)` carries out the diff between
- * two (infra/mock/diff.ts decides create/update/replace/delete with the
+ * two (infra/preview/diff.ts decides create/update/replace/delete with the
  * providers' own replace rules), honouring deleteBeforeReplace,
  * retainOnDelete and protect, in dependency order.
  */
 export class Engine {
   readonly state = new Map<string, StateEntry>();
   readonly steps: Step[] = [];
-  private readonly apis = new Map<string, DockerApi>();
+  private readonly engines = new Map<string, Docker>();
   private readonly log: (line: string) => void;
 
   constructor(readonly options: EngineOptions) {
     this.log = options.log ?? (() => undefined);
   }
 
-  /** The engine API of a resource's provider (from the recorded provider's `host`). */
-  api(r: RecordedResource, e: Evaluation): DockerApi {
+  /** The engine of a resource's provider (from the recorded provider's `host`). */
+  api(r: RecordedResource, e: Evaluation): Docker {
     const ref = r.options.provider;
     if (!ref) throw new Error(`${where(r)}: no provider; THON gives every docker resource the target's provider`);
     const urn = ref.split("::").slice(0, -1).join("::");
     const provider = e.resources.find((x) => x.urn === urn);
     if (!provider) throw new Error(`${where(r)}: provider ${urn} is not in the evaluation`);
     const { socketPath } = translateProvider(provider);
-    let api = this.apis.get(socketPath);
-    if (!api) this.apis.set(socketPath, (api = new DockerApi(socketPath)));
-    return api;
+    let docker = this.engines.get(socketPath);
+    if (!docker) this.engines.set(socketPath, (docker = dockerAt(socketPath)));
+    return docker;
   }
 
   /** Creates everything `e` declares. */
@@ -472,7 +472,6 @@ export class Engine {
       for (const r of e.resources) {
         if (r.type !== TYPES.image) continue;
         const result = thonMocks.newResource({ type: r.type, name: r.name, inputs: r.inputs, custom: true });
-        if ("then" in result) throw new Error("thonMocks.newResource answered a promise; the e2e image lookup expects the synchronous mocks");
         if (result.state.imageId === value) {
           const applied = this.state.get(r.urn);
           if (!applied) throw new Error(`image ${value} comes from ${where(r)}, which is not applied yet`);
@@ -495,26 +494,29 @@ export class Engine {
           const img = translateImage(r);
           const api = this.api(r, e);
           // No registry here: the image must exist (infra/image/build-offline.sh).
-          const found = await api.inspect<{ Id: string }>(`/images/${encodeURIComponent(img.name)}/json`);
-          if (!found) throw new EngineError(`Docker engine at ${api.socketPath}: image ${img.name} not found and no registry to pull from; build it with infra/image/build-offline.sh`, 404);
+          const found = await inspectOrAbsent(api, `inspect image ${img.name}`, () => api.getImage(img.name).inspect());
+          if (!found) throw new EngineError(`Docker engine: image ${img.name} not found and no registry to pull from; build it with infra/image/build-offline.sh`, 404);
           this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: found.Id });
           return;
         }
         case TYPES.volume: {
           const body = translateVolume(r, this.options.extraLabels);
-          const v = await this.api(r, e).call<{ Name: string }>("POST", "/volumes/create", body);
-          this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: v.Name });
+          const api = this.api(r, e);
+          const v = await mustCall(api, `create volume ${body.Name}`, () => api.createVolume(body));
+          this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: v.name });
           return;
         }
         case TYPES.container: {
           const req = translateContainer(r, { image: this.imageFor(e), extraLabels: this.options.extraLabels });
           const api = this.api(r, e);
-          const { Id } = await api.call<{ Id: string }>("POST", `/containers/create${q({ name: req.name })}`, req.body);
+          const created = await mustCall(api, `create container ${req.name}`, () => api.createContainer({ name: req.name, ...req.body }));
+          const Id = created.id;
           this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: Id });
           for (const u of req.uploads) {
-            await api.call("PUT", `/containers/${Id}/archive${q({ path: "/" })}`, u.archive, { headers: { "Content-Type": "application/x-tar" } });
+            const archive = await tarOneFile(u.entry);
+            await mustCall(api, `upload ${u.file} to ${req.name}`, () => created.putArchive(archive, { path: "/" }));
           }
-          if (req.start) await api.call("POST", `/containers/${Id}/start`, undefined, { ok: [204, 304] });
+          if (req.start) await engineCall(api, `start ${req.name}`, () => created.start(), [304]);
           if (req.mustRun) await this.waitRunning(api, Id, req.name);
           return;
         }
@@ -555,10 +557,10 @@ export class Engine {
               const s = int(after.inputs.memorySwap, "memorySwap");
               body.MemorySwap = s > 0 ? s * MiB : s;
             }
-            await api.call("POST", `/containers/${entry.id}/update`, body);
+            await mustCall(api, `update ${entry.id}`, () => api.getContainer(entry.id).update(body));
           }
           if (before.inputs.mustRun === false && after.inputs.mustRun !== false && after.inputs.start !== false) {
-            await api.call("POST", `/containers/${entry.id}/start`, undefined, { ok: [204, 304] });
+            await engineCall(api, `start ${entry.id}`, () => api.getContainer(entry.id).start(), [304]);
             await this.waitRunning(api, entry.id, String(after.inputs.name));
           }
           this.state.set(after.urn, { ...entry, record: after });
@@ -611,16 +613,20 @@ export class Engine {
         case TYPES.container: {
           const api = this.api(r, e);
           // The provider: stop (destroy_grace_seconds, default 0), then remove with force and anonymous volumes.
-          await api.call("POST", `/containers/${entry.id}/stop${q({ t: 0 })}`, undefined, { ok: [204, 304, 404] });
-          await api.call("DELETE", `/containers/${entry.id}${q({ force: true, v: true })}`, undefined, { ok: [204, 404] });
+          const container = api.getContainer(entry.id);
+          await engineCall(api, `stop ${entry.id}`, () => container.stop({ t: 0 }), [304, 404]);
+          await engineCall(api, `remove ${entry.id}`, () => container.remove({ force: true, v: true }), [404]);
           return;
         }
-        case TYPES.volume:
-          await this.api(r, e).call("DELETE", `/volumes/${encodeURIComponent(entry.id)}`, undefined, { ok: [204, 404] });
+        case TYPES.volume: {
+          const api = this.api(r, e);
+          await engineCall(api, `remove volume ${entry.id}`, () => api.getVolume(entry.id).remove(), [404]);
           return;
+        }
         case TYPES.image: {
           const img = translateImage(r);
-          if (!img.keepLocally) await this.api(r, e).call("DELETE", `/images/${encodeURIComponent(img.name)}`, undefined, { ok: [200, 404] });
+          const api = this.api(r, e);
+          if (!img.keepLocally) await engineCall(api, `remove image ${img.name}`, () => api.getImage(img.name).remove(), [404]);
           return;
         }
         case TYPES.command: {
@@ -635,11 +641,11 @@ export class Engine {
     }).finally(forget);
   }
 
-  private async waitRunning(api: DockerApi, id: string, name: string): Promise<void> {
+  private async waitRunning(api: Docker, id: string, name: string): Promise<void> {
     // The provider's read after create: wait for "running", fail if it exited.
     const deadline = Date.now() + (this.options.mustRunTimeoutMs ?? 15_000);
     for (;;) {
-      const info = await api.call<{ State: { Running: boolean; Status: string; ExitCode: number } }>("GET", `/containers/${id}/json`);
+      const info = await mustCall(api, `inspect ${name}`, () => api.getContainer(id).inspect());
       if (info.State.Running) return;
       if (info.State.Status === "exited" || info.State.Status === "dead" || Date.now() > deadline) {
         const logs = await containerLogs(api, id, 30).catch(() => "(no logs)");
@@ -687,16 +693,4 @@ function previous(entry: StateEntry): Record<string, string> {
   return { PULUMI_COMMAND_STDOUT: entry.stdout ?? "", PULUMI_COMMAND_STDERR: entry.stderr ?? "" };
 }
 
-/** The last `tail` lines of a container's log (the engine's multiplexed stream, demultiplexed). */
-export async function containerLogs(api: DockerApi, id: string, tail = 50): Promise<string> {
-  const res = await api.raw("GET", `/containers/${id}/logs${q({ stdout: 1, stderr: 1, tail })}`);
-  if (res.status !== 200) throw new EngineError(`logs of ${id}: HTTP ${res.status}`, res.status);
-  const b = res.body;
-  let out = "";
-  for (let i = 0; i + 8 <= b.length; ) {
-    const size = b.readUInt32BE(i + 4);
-    out += b.subarray(i + 8, i + 8 + size).toString("utf8");
-    i += 8 + size;
-  }
-  return out;
-}
+export { containerLogs };

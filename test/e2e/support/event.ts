@@ -4,7 +4,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { evaluateEventFile } from "../../../infra/cli/plan.ts";
-import type { Evaluation, RecordedResource } from "../../../infra/mock/evaluate.ts";
+import type { Evaluation, RecordedResource } from "../../../infra/preview/evaluate.ts";
+import { tlsStandIn } from "../../support/tlsStandIn.ts";
 import { TYPES } from "./engine.ts";
 
 export interface E2eUser {
@@ -57,11 +58,11 @@ ${groupYaml}
 `;
 }
 
-/** Writes the event into `dir` as `file` and evaluates the real program on it. */
+/** Writes the event into `dir` as `file` and evaluates the real program on it, with real certificates (nginx serves them). */
 export async function evaluateSpec(dir: string, file: string, spec: E2eEventSpec): Promise<Evaluation> {
   const path = join(dir, file);
   writeFileSync(path, renderEventYaml(spec));
-  return evaluateEventFile(path);
+  return evaluateEventFile(path, "dev", tlsStandIn);
 }
 
 export function containerOf(e: Evaluation, user: string): RecordedResource {

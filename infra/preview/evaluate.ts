@@ -4,7 +4,8 @@
 // offline preview behind `thon plan`, the program tests and the benchmarks.
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { thonMocks } from "./mocks.ts";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc.js";
+import { previewMocks, type ProviderOutputs } from "./mocks.ts";
 import { stableJson } from "../render/json.ts";
 import { limitStackTraces } from "../stackTraces.ts";
 
@@ -12,8 +13,6 @@ import { limitStackTraces } from "../stackTraces.ts";
 import settingsModule from "@pulumi/pulumi/runtime/settings.js";
 const settings = settingsModule as unknown as { waitForRPCs(): Promise<void> };
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 
 export interface RecordedResource {
   readonly type: string;
@@ -64,23 +63,30 @@ export interface EvaluateOptions {
    * calling evaluate() (see there).
    */
   readonly stackTraces?: boolean;
+  /**
+   * Computed outputs for some resource types in place of the preview's
+   * (infra/preview/mocks.ts): tests that serve real certificates pass
+   * test/support/tlsStandIn.ts here.
+   */
+  readonly outputs?: ProviderOutputs;
 }
 
 function containsSecret(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(containsSecret);
   if (value !== null && typeof value === "object") {
     const obj = value as Record<string, unknown>;
-    if (obj[SECRET_SIG] === SECRET_VALUE) return true;
+    if (obj[specialSigKey] === specialSecretSig) return true;
     return Object.values(obj).some(containsSecret);
   }
   return false;
 }
 
-function unwrapSecrets(value: unknown): unknown {
+/** A value as the program wrote it: Pulumi's secret markers (the wire form) taken off. */
+export function unwrapSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(unwrapSecrets);
   if (value !== null && typeof value === "object") {
     const obj = value as Record<string, unknown>;
-    if (obj[SECRET_SIG] === SECRET_VALUE) return unwrapSecrets(obj.value);
+    if (obj[specialSigKey] === specialSecretSig) return unwrapSecrets(obj.value);
     return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
   }
   return value;
@@ -109,7 +115,7 @@ async function evaluateNow(program: () => unknown, options: EvaluateOptions): Pr
 
 async function evaluateLimited(program: () => unknown, options: EvaluateOptions): Promise<Evaluation> {
   const resources: RecordedResource[] = [];
-  await pulumi.runtime.setMocks(thonMocks, options.project ?? "thon", options.stack ?? "dev", options.preview ?? false);
+  await pulumi.runtime.setMocks(previewMocks(options.outputs), options.project ?? "thon", options.stack ?? "dev", options.preview ?? false);
   pulumi.runtime.setAllConfig(options.config ?? {}, Object.keys(options.config ?? {}).filter((k) => /password|key|secret/i.test(k)));
 
   // Wrap the mock monitor to see what the engine would see: the raw request,
@@ -121,7 +127,7 @@ async function evaluateLimited(program: () => unknown, options: EvaluateOptions)
   };
   const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
   // URNs as the engine makes them, so `thon plan` and the tests show the real ones.
-  if (typeof monitor.newUrn !== "function") throw new Error("@pulumi/pulumi's mock monitor no longer has newUrn(); update infra/mock/evaluate.ts");
+  if (typeof monitor.newUrn !== "function") throw new Error("@pulumi/pulumi's mock monitor no longer has newUrn(); update infra/preview/evaluate.ts");
   monitor.newUrn = (parent, type, name) => engineUrn(options.stack ?? "dev", options.project ?? "thon", parent, type, name);
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) =>

@@ -16,6 +16,12 @@ export interface ResourceChange {
   readonly name: string;
   /** Inputs whose value differs (update and replace only). */
   readonly inputs: readonly string[];
+  /**
+   * The old resource has retainOnDelete: a delete or replace drops it from
+   * the state but leaves it in place (the engine's DeleteStep skips the
+   * provider's Delete), which Pulumi shows as `delete[retain]`.
+   */
+  readonly retain: boolean;
 }
 
 export interface EvaluationDiff {
@@ -57,11 +63,6 @@ const rules = new Map<string, Rule>([
   ),
 ]);
 
-/** Lets a module declare which inputs of its resource type replace (e.g. a dynamic provider's `diff`). */
-export function registerReplaceRule(type: string, rule: Rule): void {
-  rules.set(type, rule);
-}
-
 function classify(before: RecordedResource, after: RecordedResource): ResourceChange | undefined {
   if (!after.custom) return undefined; // components have no inputs of their own
   const changed = [...new Set([...Object.keys(before.inputHashes), ...Object.keys(after.inputHashes)])]
@@ -73,7 +74,8 @@ function classify(before: RecordedResource, after: RecordedResource): ResourceCh
     before.options.provider !== after.options.provider ||
     (rule !== undefined &&
       ("updatable" in rule ? changed.some((k) => !rule.updatable.has(k)) : changed.some((k) => rule.replaces.has(k))));
-  return { kind: replaces ? "replace" : "update", urn: after.urn, type: after.type, name: after.name, inputs: changed };
+  const kind = replaces ? "replace" : "update";
+  return { kind, urn: after.urn, type: after.type, name: after.name, inputs: changed, retain: kind === "replace" && before.options.retainOnDelete };
 }
 
 export function diffEvaluations(before: Evaluation, after: Evaluation): EvaluationDiff {
@@ -82,14 +84,14 @@ export function diffEvaluations(before: Evaluation, after: Evaluation): Evaluati
   const changes: ResourceChange[] = [];
   for (const [urn, r] of now) {
     const prev = old.get(urn);
-    if (!prev) changes.push({ kind: "create", urn, type: r.type, name: r.name, inputs: [] });
+    if (!prev) changes.push({ kind: "create", urn, type: r.type, name: r.name, inputs: [], retain: false });
     else {
       const c = classify(prev, r);
       if (c) changes.push(c);
     }
   }
   for (const [urn, r] of old) {
-    if (!now.has(urn)) changes.push({ kind: "delete", urn, type: r.type, name: r.name, inputs: [] });
+    if (!now.has(urn)) changes.push({ kind: "delete", urn, type: r.type, name: r.name, inputs: [], retain: r.options.retainOnDelete });
   }
   changes.sort((a, b) => (a.urn < b.urn ? -1 : 1));
   const counts = { create: 0, delete: 0, update: 0, replace: 0 };
