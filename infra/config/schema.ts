@@ -352,6 +352,11 @@ export const thonFileSchema = z
     lemonade: lemonadeSchema.default(lemonadeSchema.parse({})),
     gateway: gatewaySchema.default(gatewaySchema.parse({})),
     target: targetSchema.default({ kind: "local", dockerHost: "unix:///var/run/docker.sock" }),
+    /** The organizer console (console/): `propose` shows the thon.yaml diff to commit (events deployed by CI) instead of applying. */
+    console: z
+      .object({ changes: z.enum(["apply", "propose"], { error: 'console.changes must be "apply" or "propose"' }).default("apply") })
+      .strict()
+      .optional(),
   })
   .strict();
 
