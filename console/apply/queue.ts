@@ -61,8 +61,14 @@ export class OperationQueue {
   private active: OperationRecord | undefined;
   private waiting = 0;
 
-  constructor(readonly stack: string) {
+  private readonly maxQueued: number;
+
+  constructor(
+    readonly stack: string,
+    options: { maxQueued?: number } = {},
+  ) {
     this.bus.setMaxListeners(0);
+    this.maxQueued = options.maxQueued ?? 20;
   }
 
   get busy(): OperationRecord | undefined {
@@ -79,6 +85,9 @@ export class OperationQueue {
         `wait for it (GET /api/v1/operations/${running?.id ?? ""}/events), or send ifBusy: "wait" to queue behind it`,
         "ifBusy",
       );
+    }
+    if (this.waiting >= this.maxQueued) {
+      throw new OpError("too_many", `${this.waiting} operations already wait for stack ${this.stack}`, "wait for some to finish (GET /api/v1/operations), or group the changes into one bulk operation", undefined);
     }
     const record: OperationRecord = {
       id: randomUUID(),

@@ -85,7 +85,7 @@ async function selectRows(ctx: OpContext, f: Filter, live: boolean): Promise<Par
   const plan = ctx.project.plan();
   const q = f.q?.toLowerCase();
   const declared = plan.participants.filter(
-    (p) => (!q || p.name.includes(q) || p.group.includes(q)) && (!f.group || p.group === f.group) && (!f.declared || p.state === f.declared),
+    (p) => (!q || p.name.includes(q)) && (!f.group || p.group === f.group) && (!f.declared || p.state === f.declared),
   );
   if (f.group && !plan.participants.some((p) => p.group === f.group) && !ctx.project.event().groups.some((g) => g.name === f.group)) {
     throw new OpError("not_found", `there is no group "${f.group}"`, "check the name with GET /api/v1/groups", "group");

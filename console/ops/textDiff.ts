@@ -17,8 +17,8 @@ export function unifiedDiff(before: string, after: string, name = "thon.yaml", c
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) lines.push({ op: " ", text: a[i]!, ai: i++, bi: j++ });
-    else if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) lines.push({ op: "+", text: b[j]!, ai: i, bi: j++ });
-    else lines.push({ op: "-", text: a[i]!, ai: i++, bi: j });
+    else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) lines.push({ op: "-", text: a[i]!, ai: i++, bi: j });
+    else lines.push({ op: "+", text: b[j]!, ai: i, bi: j++ });
   }
   const out = [`--- a/${name}`, `+++ b/${name}`];
   for (let k = 0; k < lines.length; ) {
