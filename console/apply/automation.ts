@@ -16,6 +16,8 @@ export interface AutomationOptions {
   readonly policyPack?: string;
   /** Extra environment for the Pulumi CLI (e.g. PULUMI_CONFIG_PASSPHRASE from the console's own environment). */
   readonly envVars?: Record<string, string>;
+  /** Folder holding bin/pulumi; default: pulumi on PATH. */
+  readonly pulumiRoot?: string;
 }
 
 type Automation = typeof import("@pulumi/pulumi/automation/index.js");
@@ -27,7 +29,7 @@ export class AutomationApplier implements Applier {
     const auto: Automation = await import("@pulumi/pulumi/automation/index.js");
     let pulumiCommand;
     try {
-      pulumiCommand = await auto.PulumiCommand.get();
+      pulumiCommand = await auto.PulumiCommand.get(this.options.pulumiRoot ? { root: this.options.pulumiRoot } : {});
     } catch (err) {
       throw new PulumiMissingError(
         `the Pulumi CLI cannot run here (${(err as Error).message.split("\n")[0]}). Fix: install it (https://www.pulumi.com/docs/install/) on the machine running the console, or use console.changes: propose and apply from CI`,
