@@ -87,7 +87,7 @@ export function createConsoleApp(options: ConsoleAppOptions): OpenAPIHono<Consol
       middleware: [auth.require(op.role)] as MiddlewareHandler[],
       request: {
         ...(params.length > 0 ? { params: schema.pick(keys) } : {}),
-        ...(hasRest && method === "get" ? { query: rest } : {}),
+        ...(method === "get" ? { query: rest } : {}),
         ...(hasRest && method === "post" ? { body: { content: { "application/json": { schema: rest } }, required: true } } : {}),
       },
       responses: {
@@ -98,7 +98,7 @@ export function createConsoleApp(options: ConsoleAppOptions): OpenAPIHono<Consol
     });
     app.openapi(route, (async (c: Context<ConsoleEnv>) => {
       const v = c.req as unknown as { valid(t: string): Record<string, unknown> | undefined };
-      const input = { ...(params.length > 0 ? v.valid("param") : {}), ...(hasRest ? v.valid(method === "get" ? "query" : "json") : {}) };
+      const input = { ...(params.length > 0 ? v.valid("param") : {}), ...(method === "get" ? v.valid("query") : hasRest ? v.valid("json") : {}) };
       const out = (await op.run(ctxOf(c), input)) as unknown;
       if (declarative && isSubmitted(out)) {
         const { done: _done, ...body } = out;
