@@ -168,6 +168,22 @@ describe("declarative operations", () => {
     expect(readFileSync(h.fixture.eventFile, "utf8")).toContain("{ name: bob, state: stopped }");
   });
 
+  it("past the queue's bound: 429 naming the fix; nothing queued", async () => {
+    h = harness({ maxQueued: 1 });
+    let open!: () => void;
+    h.applier.gate = new Promise<void>((res) => (open = res));
+    expect((await h.call("POST", "/api/v1/participants/alice/stop", { body: { confirm: true } })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 10)); // the first one runs; the next one waits
+    expect((await h.call("POST", "/api/v1/participants/bob/stop", { body: { confirm: true } })).status).toBe(202);
+    const r = await h.call("POST", "/api/v1/participants/carol/stop", { body: { confirm: true } });
+    expect(r.status).toBe(429);
+    expect((await json(r)).error.fix).toMatch(/bulk/);
+    expect(h.queue.list()).toHaveLength(2);
+    open();
+    h.applier.gate = undefined;
+    for (const op of h.queue.list()) for await (const _ of h.queue.stream(op.id, undefined));
+  });
+
   it("an update from outside the console is a 409 naming the cause; thon.yaml goes back", async () => {
     h = harness();
     const before = readFileSync(h.fixture.eventFile, "utf8");
