@@ -75,6 +75,8 @@ const spec: E2eEventSpec = {
 };
 writeFileSync(join(dir, "Pulumi.yaml"), "name: thon\nruntime: nodejs\nmain: infra/index.ts\n");
 writeFileSync(join(dir, "Pulumi.dev.yaml"), "config:\n  thon:file: thon.yaml\n");
+// Interrupted: remove what this run made before going.
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => void cleanup().finally(() => process.exit(130)));
 const lines: string[] = [];
 const say = (s: string) => {
   lines.push(s);
@@ -153,6 +155,10 @@ try {
   const standIn = up.evaluateMs + up.applyMs;
   say(`one declarative operation (stop one participant): ${fmt(total, 0)} ms in all; engine stand-in ${fmt(standIn, 0)} ms (program evaluation ${fmt(up.evaluateMs, 0)} ms, Docker ${fmt(up.applyMs, 0)} ms); THON's own ${fmt(total - standIn, 0)} ms`);
 } finally {
+  await cleanup();
+}
+
+async function cleanup(): Promise<void> {
   try {
     const ids = execFileSync("docker", ["ps", "-aq", "--filter", `label=${LABEL}=${id}`], { encoding: "utf8" }).split("\n").filter(Boolean);
     if (ids.length) execFileSync("docker", ["rm", "-f", ...ids]);

@@ -3,6 +3,7 @@
 // dockerode over the unix socket; unit tests pass a stand-in from test/support.
 import Docker from "dockerode";
 import { PassThrough } from "node:stream";
+import { cgroupSample } from "./cgroup.ts";
 
 export interface ContainerListing {
   readonly id: string;
@@ -59,8 +60,14 @@ interface StatsReply {
 export class DockerodeSandboxes implements SandboxDocker {
   private readonly docker: Docker;
 
-  /** `socketPath` from DOCKER_HOST unix://… (default /var/run/docker.sock). */
-  constructor(socketPath = socketOf(process.env.DOCKER_HOST)) {
+  /**
+   * `socketPath` from DOCKER_HOST unix://… (default /var/run/docker.sock).
+   * `cgroupRoot`: read memory and CPU from the host's cgroup files there (fast); null: only the Engine API.
+   */
+  constructor(
+    socketPath = socketOf(process.env.DOCKER_HOST),
+    private readonly cgroupRoot: string | null = "/sys/fs/cgroup",
+  ) {
     this.docker = new Docker({ socketPath });
   }
 
@@ -92,6 +99,10 @@ export class DockerodeSandboxes implements SandboxDocker {
   }
 
   async sample(id: string): Promise<ContainerSample | undefined> {
+    if (this.cgroupRoot !== null) {
+      const local = cgroupSample(id, this.cgroupRoot);
+      if (local) return local;
+    }
     try {
       // "one-shot" (API 1.41+) answers at once instead of waiting for a second sample.
       const s = (await this.docker.getContainer(id).stats({ stream: false, "one-shot": true } as { stream: false })) as StatsReply;
