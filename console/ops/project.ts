@@ -7,7 +7,6 @@ import { parse as parseYaml } from "yaml";
 import { loadEvent, parseThonFile, ThonConfigError } from "../../infra/config/load.ts";
 import type { Event } from "../../infra/config/event.ts";
 import { planEvent, type EventPlan, type ParticipantPlan } from "../../infra/plan.ts";
-import { engineUrn } from "../../infra/mock/evaluate.ts";
 import { OpError } from "./errors.ts";
 
 export interface ProjectOptions {
@@ -76,6 +75,17 @@ export class Project {
       container: engineUrn(this.stack, this.projectName, sandbox, "docker:index/container:Container", p.resourceNames.container),
     };
   }
+}
+
+/**
+ * The URN the engine gives a resource, as infra/mock/evaluate.ts engineUrn
+ * (written out here: that module loads @pulumi/pulumi, ~100 MiB the console
+ * does not otherwise need). test/console/api.test.ts checks both agree.
+ */
+function engineUrn(stack: string, project: string, parent: string, type: string, name: string): string {
+  const parentType = parent === "" ? "" : (parent.split("::")[2] ?? "");
+  const qualified = parentType !== "" && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
 /** A config problem as an operation error: 422, each problem with its thon.yaml path. */
