@@ -322,6 +322,11 @@ export const thonFileSchema = z
     lemonade: lemonadeSchema.default(lemonadeSchema.parse({})).describe("A local OpenAI-compatible LLM (Lemonade Server) for every sandbox."),
     gateway: gatewaySchema.default(gatewaySchema.parse({})).describe("The APISIX AI gateway in front of Lemonade."),
     target: targetSchema.default({ kind: "local", dockerHost: "unix:///var/run/docker.sock" }).describe("Where things run: this machine or a host over SSH."),
+    console: z
+      .object({ changes: z.enum(["apply", "propose"], { error: 'console.changes must be "apply" or "propose"' }).default("apply").describe("apply: the console applies declarative changes through Pulumi; propose: it shows the thon.yaml diff to commit (events deployed by CI from git).") })
+      .strict()
+      .optional()
+      .describe("The organizer console (thon console)."),
   })
   .strict()
   .describe("thon.yaml: one hackathon event, declared. Reference: docs/thon-yaml.md.");

@@ -14,6 +14,10 @@
 //   same options again are a no-op, new ones reload.
 // - unload: 404 {"error":"Model not loaded: <n>"} when it is not loaded.
 // - chat/completions and embeddings answer with `usage`, as llama-server does.
+// - Monitoring (docs/api/lemonade.md at v11.7.0): stats (the last request's
+//   figures plus *_total counters since start), system-stats (cpu_percent,
+//   memory_gb, gpu_percent, vram_gb, npu_percent; since 9.3.0), slots
+//   (llama.cpp's /slots of the loaded LLM, proxied; since 10.4.0).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -79,6 +83,7 @@ export async function startLemonadeStandIn(options: LemonadeStandInOptions = {})
   const saved = new Map<string, Record<string, unknown>>();
   const log: LemonadeStandIn["log"] = [];
   let notReady = options.notReadyFor ?? 0;
+  let requests = 0;
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
@@ -145,6 +150,25 @@ export async function startLemonadeStandIn(options: LemonadeStandInOptions = {})
           })),
           max_models: { llm: 1, embedding: 1 },
         });
+      case "stats":
+        return reply(200, {
+          time_to_first_token: requests > 0 ? 0.12 : null,
+          tokens_per_second: requests > 0 ? 42.5 : null,
+          input_tokens: requests > 0 ? 10 : null,
+          output_tokens: requests > 0 ? standIn.completionTokens : null,
+          prompt_tokens: requests > 0 ? 10 : null,
+          decode_token_times: [],
+          request_count_total: requests,
+          input_tokens_total: requests * 10,
+          output_tokens_total: requests * standIn.completionTokens,
+        });
+      case "system-stats":
+        return reply(200, { cpu_percent: 12.5, memory_gb: 3.2, gpu_percent: null, vram_gb: null, npu_percent: null });
+      case "slots": {
+        const llm = [...loaded.keys()].find((n) => !models.get(n)?.labels.includes("embeddings"));
+        if (!llm) return reply(404, { error: "No llama.cpp model is loaded" });
+        return reply(200, [{ id: 0, n_ctx: 8192, is_processing: false, params: {}, next_token: { n_decoded: 0 } }]);
+      }
       case "models": {
         const all = url.searchParams.get("show_all") === "true";
         return reply(200, { object: "list", data: [...models.entries()].filter(([, m]) => all || m.downloaded).map(([id, m]) => info(id, m)) });
@@ -219,6 +243,7 @@ export async function startLemonadeStandIn(options: LemonadeStandInOptions = {})
       case "chat/completions": {
         const name = String(b.model ?? "");
         if (!models.has(name)) return notFound(name);
+        requests++;
         const messages = (b.messages ?? []) as Array<{ content?: unknown }>;
         const prompt = messages.reduce((n, msg) => n + JSON.stringify(msg.content ?? "").split(/\s+/).length, 0);
         const completion = standIn.completionTokens;
