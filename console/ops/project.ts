@@ -78,7 +78,7 @@ export class Project {
 }
 
 /**
- * The URN the engine gives a resource, as infra/mock/evaluate.ts engineUrn
+ * The URN the engine gives a resource, as infra/preview/evaluate.ts engineUrn
  * (written out here: that module loads @pulumi/pulumi, ~100 MiB the console
  * does not otherwise need). test/console/api.test.ts checks both agree.
  */

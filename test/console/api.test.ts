@@ -141,7 +141,7 @@ describe("declarative operations", () => {
   it("reset password replaces the password, then the container; the workspace is not touched", async () => {
     h = harness();
     await h.call("POST", "/api/v1/participants/carol/reset-password", { body: { confirm: true, wait: true } });
-    const { engineUrn } = await import("../../infra/mock/evaluate.ts");
+    const { engineUrn } = await import("../../infra/preview/evaluate.ts");
     const sandbox = engineUrn("dev", "thon", "", "thon:sandbox:Sandbox", "thon-carol");
     expect(h.applier.calls[0]!.replace).toEqual([engineUrn("dev", "thon", sandbox, "random:index/randomPassword:RandomPassword", "thon-password-carol"), engineUrn("dev", "thon", sandbox, "docker:index/container:Container", "thon-carol")]);
     expect(h.applier.calls[0]!.replace).toEqual([

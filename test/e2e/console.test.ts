@@ -10,9 +10,9 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { Engine } from "./support/engine.ts";
-import { DockerApi, socketPathOf } from "./support/docker-api.ts";
+import { dockerAt, mustCall, socketPathOf } from "./support/docker.ts";
 import { evaluateSpec, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { waitHealthy } from "./support/http.ts";
 import { EngineStandInApplier } from "./support/engineApplier.ts";
@@ -30,7 +30,7 @@ const ada = `ada-${runId}`;
 const bob = `bob-${runId}`;
 const oom = `oom-${runId}`;
 const loop = `loop-${runId}`;
-const api = new DockerApi(socketPathOf(dockerHost));
+const dockerd = dockerAt(socketPathOf(dockerHost));
 const engine = new Engine({ extraLabels: { [RUN_LABEL]: runId }, log: (l) => console.log(`engine: ${l}`) });
 
 let dir: string;
@@ -48,7 +48,7 @@ const call = async (method: string, path: string, body?: unknown): Promise<{ sta
   return { status: r.status, body: r.headers.get("content-type")?.includes("json") ? await r.json() : await r.text() };
 };
 const status = async (name: string) => (await call("GET", `/api/v1/participants/${name}?tail=20`)).body;
-const inspect = (name: string) => api.inspect<{ Id: string; State: { Running: boolean; OOMKilled: boolean; StartedAt: string; Status: string } }>(`/containers/${name}/json`);
+const inspect = (name: string) => mustCall(dockerd, `inspect ${name}`, () => dockerd.getContainer(name).inspect());
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

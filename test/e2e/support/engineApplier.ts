@@ -8,8 +8,8 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
 import type { Applier, ApplyOptions, PreviewResult, UpResult } from "../../../console/apply/applier.ts";
 import { evaluateEventFile } from "../../../infra/cli/plan.ts";
-import { diffEvaluations } from "../../../infra/mock/diff.ts";
-import type { Evaluation } from "../../../infra/mock/evaluate.ts";
+import { diffEvaluations } from "../../../infra/preview/diff.ts";
+import type { Evaluation } from "../../../infra/preview/evaluate.ts";
 import type { Engine } from "./engine.ts";
 
 export class EngineStandInApplier implements Applier {
