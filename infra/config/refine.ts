@@ -145,7 +145,7 @@ function checkIdle(file: ThonFile, ctx: z.RefinementCtx): void {
       ctx.addIssue({
         code: "custom",
         path: ["idle", "exempt", index],
-        message: `"${name}" is neither a group nor a participant. Fix: write a group name (${groups.join(", ")}) or a participant's name`,
+        message: `names neither a group nor a participant. Fix: write a group name (${groups.join(", ")}) or a participant's name`,
       });
     }
   });
