@@ -297,6 +297,7 @@ export const idleSchema = z
     parkAfter: duration("idle.parkAfter").prefault("90m").describe('How long a sandbox may go without any sign of use (no open connection, no LLM call, no CPU, no file change) before it is parked ("45m", "2h").'),
     graceAfterStart: duration("idle.graceAfterStart").prefault("20m").describe("A sandbox is never parked this soon after it (re)started, so a participant has time to open it."),
     warnBefore: duration("idle.warnBefore").prefault("10m").describe("Lead time of the warning before a park: from then on the participant's page and the console show the countdown."),
+    parkConnectedAfter: duration("idle.parkConnectedAfter").optional().describe('Also park a sandbox whose browser tab stays connected with no other sign of use (no LLM call, CPU or file change) for this long, e.g. "4h" for tabs forgotten overnight; unset: a connected tab always keeps a sandbox awake.'),
     exempt: z.array(z.string().min(1)).default([]).describe("Groups or participants never parked (demo machines, organizers); unknown names are refused."),
     cpuBusyPercent: z.number({ error: "idle.cpuBusyPercent must be a number of percent, such as 5" }).positive().max(10000).default(5).describe("CPU use (percent of one core) above which a sandbox counts as busy (a build or a training run keeps it awake)."),
     wakeConcurrency: z.number().int().min(1).max(64).default(4).describe("How many sandboxes wake at once; more wake requests wait in a queue (the 9 a.m. rush)."),
