@@ -7,3 +7,4 @@ export { MemoryParkRecords, type ParkRecord, type ParkRecords } from "./records.
 export { IdleError, parkParticipant, wakeParticipant, type IdleRefusal, type IdleTarget, type ParkOptions, type ParkResult, type WakeOptions, type WakeResult } from "./park.ts";
 export { WakeQueue, type WakeQueueOptions } from "./wakeQueue.ts";
 export { WakeGate, type GateResult, type WakeGateOptions } from "./wakeGate.ts";
+export { newestChange, readSignals, type SignalInputs } from "./signals.ts";

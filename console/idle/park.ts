@@ -41,7 +41,7 @@ export class IdleError extends Error {
 export interface ParkOptions {
   /** Seconds code-server gets to exit before SIGKILL (the Sandbox's stopTimeout). Default 30. */
   readonly stopTimeoutSeconds?: number;
-  /** Refuse when /healthz says a client is connected right now (the decision may be a minute old). Default true. */
+  /** Refuse when /healthz says a client is connected right now (the decision may be a minute old). Default true; pass false to park a connected-idle sandbox under idle.parkConnectedAfter. */
   readonly unlessConnected?: boolean;
   readonly now?: () => Date;
 }
