@@ -30,6 +30,7 @@ import { idleDocker } from "../console/idle/docker.ts";
 import { waitForHealthz } from "../console/idle/healthz.ts";
 import { parkParticipant, wakeParticipant } from "../console/idle/park.ts";
 import { MemoryParkRecords } from "../console/idle/records.ts";
+import { WakeQueue } from "../console/idle/wakeQueue.ts";
 import { Engine } from "../test/e2e/support/engine.ts";
 import { DockerApi } from "../test/e2e/support/docker-api.ts";
 import { renderEventYaml } from "../test/e2e/support/event.ts";
@@ -120,6 +121,14 @@ export async function benchIdle(options: BenchOptions): Promise<Section> {
     }
     log(`wake (docker start to /healthz): median ${fmt(median(wakes))} ms over ${wakes.length}`);
 
+    // 1c. The same condition as the cold start: all parked, all woken at once through the wake queue.
+    for (const p of plans) await parkParticipant(docker, p, records, "bench", { unlessConnected: false });
+    const queue = new WakeQueue({ concurrency: n, wake: (user) => wakeParticipant(docker, plans.find((p) => p.name === user)!, records, { timeoutSeconds: 300, pollMs: 50 }) });
+    const tw = Date.now();
+    const together = (await Promise.all(plans.map((p) => queue.request(p.name)))).map((r) => r.readyMs);
+    const togetherAll = Date.now() - tw;
+    log(`wake, ${n} at once: ${together.map((ms) => fmt(ms)).join(", ")} ms`);
+
     // 3. The model.
     const idle = median(idleMiB) + SHIM_MIB;
     const active = ACTIVE_MIB_MEASURED + SHIM_MIB;
@@ -141,7 +150,8 @@ export async function benchIdle(options: BenchOptions): Promise<Section> {
         ["figure", "value"],
         [
           [`cold start to /healthz (${n} created and started at once), median`, `${fmt(median(cold))} ms (all ${n}: ${fmt(coldAll)} ms)`],
-          [`wake: docker start to /healthz, median of ${wakes.length}`, `${fmt(median(wakes))} ms (min ${fmt(Math.min(...wakes))}, max ${fmt(Math.max(...wakes))})`],
+          [`wake of the same ${n} at once (WakeQueue, concurrency ${n}), median`, `${fmt(median(together))} ms (all ${n}: ${fmt(togetherAll)} ms)`],
+          [`wake one at a time: docker start to /healthz, median of ${wakes.length}`, `${fmt(median(wakes))} ms (min ${fmt(Math.min(...wakes))}, max ${fmt(Math.max(...wakes))})`],
           ["memory, idle (nobody connected), median", `${fmt(median(idleMiB), 1)} MiB`],
           ["memory, parked", `${fmt(median(parkedMiB), 0)} MiB (container stopped; the volume stays on disk)`],
         ],
