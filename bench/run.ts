@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only scale,blast,proxy,density]`: runs
+// `npm run bench [-- --quick] [-- --only scale,blast,proxy,density,idle]`: runs
 // every benchmark, prints each figure as it is measured, and writes the
 // results as markdown to bench/results/<date>-<cores>cpu-<memory>gib.md
 // (with -quick for a quick run). A section that fails is reported in the
@@ -17,12 +17,14 @@ import { benchScale } from "./scale.ts";
 import { benchBlast } from "./blast.ts";
 import { benchProxy } from "./proxy.ts";
 import { benchDensity } from "./density.ts";
+import { benchIdle } from "./idle.ts";
 
 const BENCHES: Record<string, (o: BenchOptions) => Promise<Section>> = {
   blast: benchBlast,
   scale: benchScale,
   proxy: benchProxy,
   density: benchDensity,
+  idle: benchIdle,
 };
 
 function commit(): string {

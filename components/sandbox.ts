@@ -141,10 +141,14 @@ export class Sandbox extends pulumi.ComponentResource {
         logDriver: "json-file",
         logOpts: { "max-size": "10m", "max-file": "3" },
         stopTimeout: 30,
-        // `state: stopped` declares the container without running it; both fields
-        // change in place, so pausing a participant restarts nobody.
+        // `state: stopped` declares the container without running it; `start`
+        // changes in place, so pausing a participant restarts nobody.
         start: running,
-        mustRun: running,
+        // Never true: with mustRun the provider's refresh turns a stopped
+        // container into a diff that the next `up` "fixes" by starting it,
+        // which would undo idle parking (docs/idle.md). The restart policy keeps
+        // running sandboxes running; the stop command below does the transitions.
+        mustRun: false,
         wait: false,
       },
       {
@@ -157,16 +161,22 @@ export class Sandbox extends pulumi.ComponentResource {
     );
 
     if (!running) {
-      // The Docker provider does not stop a running container when mustRun turns
-      // false; this command does, once. Resuming needs nothing: mustRun back to
-      // true makes the provider start the container.
+      // The Docker provider neither stops a container when `start` turns false
+      // nor starts one when it turns true (only on create, or when mustRun turns
+      // true). This command does both: created, it stops the container once;
+      // deleted (the organizer resumes the participant), it starts it. The
+      // delete tolerates a container that is gone (the participant removed).
+      // Deleted before its replacement is created, so a replaced container ends
+      // stopped, not started by the old command's delete.
+      const name = plan.containerName;
       target.command(
         names.stop,
         {
           create: `docker stop --time 30 ${shellQuote(plan.containerName)} >/dev/null`,
+          delete: `docker start ${shellQuote(plan.containerName)} >/dev/null 2>&1 || ! docker inspect ${shellQuote(plan.containerName)} >/dev/null 2>&1`,
           triggers: [container.id],
         },
-        { parent: this, dependsOn: [container] },
+        { parent: this, dependsOn: [container], deleteBeforeReplace: true },
       );
     }
 

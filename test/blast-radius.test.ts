@@ -83,7 +83,7 @@ describe("blast radius on a 50-participant event", () => {
     const diff = await afterEdit((t) => edit.setUserState(t, "u033", "stopped"));
     expect(diff.counts).toEqual({ create: 1, update: 1, replace: 0, delete: 0 });
     expect(diff.names("create")).toEqual(["command:local:Command::thon-stop-u033"]);
-    expect(diff.changes.find((c) => c.kind === "update")).toMatchObject({ name: "thon-u033", inputs: ["mustRun", "start"] });
+    expect(diff.changes.find((c) => c.kind === "update")).toMatchObject({ name: "thon-u033", inputs: ["start"] });
   });
 
   it("changing the image replaces every container but no volume or password", async () => {

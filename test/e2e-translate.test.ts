@@ -72,7 +72,7 @@ describe("e2e translation: docker.Container to POST /containers/create", () => {
       ],
     });
     expect(req.body.Env).toEqual(expect.arrayContaining(["THON_EXTENSIONS=ms-python.python", "TZ=Europe/Berlin", "THON_USER=alice"]));
-    expect(req).toMatchObject({ start: true, mustRun: true });
+    expect(req).toMatchObject({ start: true, mustRun: false });
     expect(req.uploads.map((u) => u.file)).toEqual(["/home/coder/.local/share/code-server/User/settings.json"]);
   });
 

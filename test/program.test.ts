@@ -57,7 +57,7 @@ describe("program: one sandbox per participant", () => {
   it("sets limits, restart policy, non-root user, labels and hardening on the container", async () => {
     const e = await runEvent(makeEvent({ alpha: ["alice"] }, "sandbox:\n  cpus: 2\n  memory: 3GiB\n"));
     const c = find(e, T.container, "thon-alice").inputs;
-    expect(c).toMatchObject({ memory: 3072, memorySwap: 3072, cpus: "2", restart: "unless-stopped", user: "1000:1000", init: true, start: true, mustRun: true });
+    expect(c).toMatchObject({ memory: 3072, memorySwap: 3072, cpus: "2", restart: "unless-stopped", user: "1000:1000", init: true, start: true, mustRun: false });
     expect(c.securityOpts).toEqual(["no-new-privileges:true"]);
     expect(c.capabilities).toEqual({ drops: ["ALL"] });
     expect(c.privileged).toBeUndefined();
@@ -132,9 +132,12 @@ groups:
 `));
     const e = await runEvent(event);
     expect(find(e, T.container, "thon-bob").inputs).toMatchObject({ start: false, mustRun: false });
-    expect(find(e, T.container, "thon-alice").inputs).toMatchObject({ start: true, mustRun: true });
+    expect(find(e, T.container, "thon-alice").inputs).toMatchObject({ start: true, mustRun: false });
     const stop = find(e, T.command, "thon-stop-bob");
     expect(stop.inputs.create).toContain("docker stop --time 30 'thon-bob'");
+    // Resuming (the command deleted) starts the container: mustRun stays false (idle parking, docs/idle.md).
+    expect(stop.inputs.delete).toContain("docker start 'thon-bob'");
+    expect(stop.options.deleteBeforeReplace).toBe(true);
     expect(stop.parent).toBe(find(e, T.sandbox, "thon-bob").urn);
     expect(e.resources.some((r) => r.name === "thon-stop-alice")).toBe(false);
     // The password and volume stay: resuming gives the same credentials and files.

@@ -35,6 +35,8 @@ export interface Event {
   readonly lemonade: ThonFile["lemonade"];
   readonly gateway: ThonFile["gateway"];
   readonly target: ThonFile["target"];
+  /** The idle-parking policy (docs/idle.md). */
+  readonly idle: ThonFile["idle"];
 }
 
 /**
@@ -80,5 +82,6 @@ export function toEvent(file: ThonFile, settingsFromFile: Record<string, unknown
     lemonade: file.lemonade,
     gateway: file.gateway,
     target: file.target,
+    idle: file.idle,
   };
 }

@@ -103,7 +103,7 @@ function knownKeysAt(doc: Document, path: readonly Segment[]): string[] {
     // Unwrap wrappers until an object or record shows its shape.
     for (;;) {
       const def = (schema as unknown as { def: Record<string, unknown> }).def;
-      if (def.type === "default" || def.type === "optional" || def.type === "pipe" || def.type === "nullable") {
+      if (def.type === "default" || def.type === "prefault" || def.type === "optional" || def.type === "pipe" || def.type === "nullable") {
         schema = (def.innerType ?? def.in) as z.ZodType;
       } else if (def.type === "union" || def.type === "discriminatedUnion") {
         // Pick the object option matching the data (discriminated unions), else the first object.

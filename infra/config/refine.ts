@@ -153,6 +153,21 @@ function checkCapacity(file: ThonFile, ctx: z.RefinementCtx): void {
   }
 }
 
+// An exemption that names nobody is a typo that would park the demo machine.
+function checkIdle(file: ThonFile, ctx: z.RefinementCtx): void {
+  const groups = Object.keys(file.groups);
+  const users = Object.values(file.groups).flatMap((g) => g.users.map((u) => (typeof u === "string" ? u : u.name)));
+  file.idle.exempt.forEach((name, index) => {
+    if (!groups.includes(name) && !users.includes(name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["idle", "exempt", index],
+        message: `names neither a group nor a participant. Fix: write a group name (${groups.join(", ")}) or a participant's name`,
+      });
+    }
+  });
+}
+
 /** thon.yaml's full validation: shapes, then the cross-field rules above. */
 export const thonFileRefined = thonFileSchema
   .superRefine((file, ctx) => checkUniqueParticipants(file, ctx), {
@@ -167,4 +182,5 @@ export const thonFileRefined = thonFileSchema
   checkGateway(file, ctx);
   checkLlm(file, ctx);
   checkCapacity(file, ctx);
+  checkIdle(file, ctx);
 });

@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { NAME_PATTERN, NAME_RULE, RESERVED_NAMES } from "./names.ts";
 import { parseMiB } from "./units.ts";
+import { parseDuration } from "./duration.ts";
 import { LEMONADE_DEFAULT_PATHS } from "../lemonade/facts.ts";
 
 const nameOf = (what: string) =>
@@ -287,6 +288,33 @@ export const gatewaySchema = z
   })
   .strict();
 
+// --- idle parking (issue 16). The policy only: "keep awake until" is runtime
+// state (console data), never thon.yaml. Design: docs/idle.md.
+/** A duration such as "45m", "2h" or "1h30m"; parsed to seconds. */
+const duration = (what: string) =>
+  z.string({ error: `${what} must be a duration such as "45m", "2h" or "1h30m"` }).transform((value, ctx) => {
+    const seconds = parseDuration(value);
+    if (seconds === undefined) {
+      ctx.addIssue({ code: "custom", message: `${what} must be a duration such as "45m", "2h" or "1h30m" (units s, m, h, d)` });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
+export const idleSchema = z
+  .object({
+    enabled: z.boolean().default(false).describe("Park idle sandboxes (stop them, keeping the workspace) and wake them on their owner's next visit. Off by default."),
+    parkAfter: duration("idle.parkAfter").prefault("90m").describe('How long a sandbox may go without any sign of use (no open connection, no LLM call, no CPU, no file change) before it is parked ("45m", "2h").'),
+    graceAfterStart: duration("idle.graceAfterStart").prefault("20m").describe("A sandbox is never parked this soon after it (re)started, so a participant has time to open it."),
+    warnBefore: duration("idle.warnBefore").prefault("10m").describe("Lead time of the warning before a park: from then on the participant's page and the console show the countdown."),
+    parkConnectedAfter: duration("idle.parkConnectedAfter").optional().describe('Also park a sandbox whose browser tab stays connected with no other sign of use (no LLM call, CPU or file change) for this long, e.g. "4h" for tabs forgotten overnight; unset: a connected tab always keeps a sandbox awake.'),
+    exempt: z.array(z.string().min(1)).default([]).describe("Groups or participants never parked (demo machines, organizers); unknown names are refused."),
+    cpuBusyPercent: z.number({ error: "idle.cpuBusyPercent must be a number of percent, such as 5" }).positive().max(10000).default(5).describe("CPU use (percent of one core) above which a sandbox counts as busy (a build or a training run keeps it awake)."),
+    wakeConcurrency: z.number().int().min(1).max(64).default(4).describe("How many sandboxes wake at once; more wake requests wait in a queue (the 9 a.m. rush)."),
+    wakeTimeout: duration("idle.wakeTimeout").prefault("2m").describe("How long a wake waits for code-server to answer before it reports a failure."),
+  })
+  .strict();
+
 export const targetSchema = z.discriminatedUnion(
   "kind",
   [
@@ -327,6 +355,7 @@ export const thonFileSchema = z
       .strict()
       .optional()
       .describe("The organizer console (thon console)."),
+    idle: idleSchema.prefault({}).describe("Parking idle sandboxes and waking them on the next visit (docs/idle.md)."),
   })
   .strict()
   .describe("thon.yaml: one hackathon event, declared. Reference: docs/thon-yaml.md.");
@@ -334,3 +363,4 @@ export const thonFileSchema = z
 /** thon.yaml as written, after defaults. */
 export type ThonFile = z.output<typeof thonFileSchema>;
 export type RunState = z.output<typeof runState>;
+export type IdlePolicy = z.output<typeof idleSchema>;

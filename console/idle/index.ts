@@ -1,0 +1,10 @@
+// Idle parking, the parts the console calls (design: docs/idle.md).
+export { assess, dryRun, type Assessment, type Decision, type HealthzReading, type IdleRules, type IdleStatus, type IdleSubject, type SignalReport, type Signals } from "./decide.ts";
+export { idleReport } from "./report.ts";
+export { idleDocker, type ContainerRunState, type IdleDocker } from "./docker.ts";
+export { readHealthz, waitForHealthz } from "./healthz.ts";
+export { MemoryParkRecords, type ParkRecord, type ParkRecords } from "./records.ts";
+export { IdleError, parkParticipant, wakeParticipant, type IdleRefusal, type IdleTarget, type ParkOptions, type ParkResult, type WakeOptions, type WakeResult } from "./park.ts";
+export { WakeQueue, type WakeQueueOptions } from "./wakeQueue.ts";
+export { WakeGate, type GateResult, type WakeGateOptions } from "./wakeGate.ts";
+export { newestChange, readSignals, type SignalInputs } from "./signals.ts";
