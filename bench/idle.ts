@@ -32,7 +32,7 @@ import { parkParticipant, wakeParticipant } from "../console/idle/park.ts";
 import { MemoryParkRecords } from "../console/idle/records.ts";
 import { WakeQueue } from "../console/idle/wakeQueue.ts";
 import { Engine } from "../test/e2e/support/engine.ts";
-import { DockerApi } from "../test/e2e/support/docker-api.ts";
+import { dockerAt } from "../test/e2e/support/docker.ts";
 import { renderEventYaml } from "../test/e2e/support/event.ts";
 import { freePort, startNginx } from "../test/support/nginx.ts";
 import { fmt, median, table } from "./lib/stats.ts";
@@ -67,7 +67,7 @@ export async function benchIdle(options: BenchOptions): Promise<Section> {
   const prefix = join(dir, "nginx");
   mkdirSync(join(prefix, "conf.d"), { recursive: true, mode: 0o755 });
   const nginx = await startNginx(prefix, { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data" });
-  const api = new DockerApi(DOCKER_SOCKET);
+  const api = dockerAt(DOCKER_SOCKET);
   const docker = idleDocker(new Dockerode({ socketPath: DOCKER_SOCKET }));
   const engine = new Engine({ extraLabels: { [LABEL]: runId } });
   const users = Array.from({ length: n }, (_, i) => `p${i}-${runId}`);
@@ -99,7 +99,7 @@ export async function benchIdle(options: BenchOptions): Promise<Section> {
     await new Promise((r) => setTimeout(r, options.quick ? 10_000 : 20_000));
     const idleMiB: number[] = [];
     for (const p of plans) {
-      const s = await api.call<Stats>("GET", `/containers/${p.containerName}/stats?stream=false&one-shot=true`);
+      const s = (await api.getContainer(p.containerName).stats({ stream: false, "one-shot": true } as { stream: false })) as unknown as Stats;
       const inactive = s.memory_stats.stats?.inactive_file ?? s.memory_stats.stats?.total_inactive_file ?? 0;
       idleMiB.push(((s.memory_stats.usage ?? 0) - inactive) / MiB);
     }
@@ -112,7 +112,7 @@ export async function benchIdle(options: BenchOptions): Promise<Section> {
     for (let round = 0; round < rounds; round++) {
       for (const p of plans) {
         await parkParticipant(docker, p, records, "bench", { unlessConnected: false });
-        const info = await api.call<{ State: { Running: boolean } }>("GET", `/containers/${p.containerName}/json`);
+        const info = await api.getContainer(p.containerName).inspect();
         // A stopped container holds no memory (its cgroup is gone with its processes).
         if (!info.State.Running) parkedMiB.push(0);
         const r = await wakeParticipant(docker, p, records, { timeoutSeconds: 300, pollMs: 50 });
@@ -163,10 +163,10 @@ export async function benchIdle(options: BenchOptions): Promise<Section> {
     ].join("\n");
     return { title: "Idle parking: wake latency and participants per host", body };
   } finally {
-    const left = await api.call<{ Id: string }[]>("GET", `/containers/json?all=true&filters=${encodeURIComponent(JSON.stringify({ label: [`${LABEL}=${runId}`] }))}`).catch(() => []);
-    for (const c of left) await api.call("DELETE", `/containers/${c.Id}?force=true&v=true`, undefined, { ok: [204, 404] }).catch(() => undefined);
-    const vols = await api.call<{ Volumes: { Name: string }[] | null }>("GET", `/volumes?filters=${encodeURIComponent(JSON.stringify({ label: [`${LABEL}=${runId}`] }))}`).catch(() => ({ Volumes: [] }));
-    for (const v of vols.Volumes ?? []) await api.call("DELETE", `/volumes/${encodeURIComponent(v.Name)}`, undefined, { ok: [204, 404] }).catch(() => undefined);
+    const left = await api.listContainers({ all: true, filters: { label: [`${LABEL}=${runId}`] } }).catch(() => []);
+    for (const c of left) await api.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+    const vols = await api.listVolumes({ filters: { label: [`${LABEL}=${runId}`] } }).catch(() => ({ Volumes: [] }));
+    for (const v of vols.Volumes ?? []) await api.getVolume(v.Name).remove().catch(() => undefined);
     await nginx.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import Dockerode from "dockerode";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Evaluation } from "../../infra/mock/evaluate.ts";
+import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { evaluateEventFile } from "../../infra/cli/plan.ts";
 import { loadEvent } from "../../infra/config/load.ts";
 import type { Event } from "../../infra/config/event.ts";
@@ -131,7 +131,7 @@ afterAll(async () => {
 describe("e2e: idle parking on a real Docker engine", () => {
   it("declares every running sandbox with mustRun false, so a refresh keeps a parked one stopped", () => {
     for (const u of RUNNING) {
-      expect(v1.resources.find((r) => r.type === TYPES.container && r.name === `thon-${u}`)!.inputs).toMatchObject({ start: true, mustRun: false });
+      expect(v1.resources.find((r: { type: string; name: string }) => r.type === TYPES.container && r.name === `thon-${u}`)!.inputs).toMatchObject({ start: true, mustRun: false });
     }
   });
 
