@@ -1,7 +1,7 @@
-// The organizer's walk-through (docs/cli.md, copied into the README) runs
-// exactly as written on a fresh copy of this tree, up to the first line that
-// needs the Pulumi CLI. The lines are read from docs/cli.md, so the text and
-// this test cannot drift apart.
+// The README's organizer walk-through runs exactly as written on a fresh
+// copy of this tree, up to the first line that needs the Pulumi CLI. The
+// lines are read from the README's marked block (commands, not prose), so the
+// text and this test cannot drift apart.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,11 +11,11 @@ import { loadEvent } from "../../infra/config/load.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 
-/** The walk-through's shell lines, between the markers in docs/cli.md. */
+/** The walk-through's shell lines, between the markers in README.md. */
 function walkThrough(): string[] {
-  const doc = readFileSync(join(ROOT, "docs/cli.md"), "utf8");
+  const doc = readFileSync(join(ROOT, "README.md"), "utf8");
   const block = /<!-- walk-through[^>]*-->\n```sh\n([\s\S]*?)```\n<!-- \/walk-through -->/.exec(doc);
-  if (!block) throw new Error("docs/cli.md has no walk-through block");
+  if (!block) throw new Error("README.md has no walk-through block");
   return block[1]!.trimEnd().split("\n");
 }
 
