@@ -6,6 +6,7 @@
 // moving alice from alpha to beta, or adding bob before her, leaves her
 // container, volume, socket folder and URL exactly as they were. The group
 // only reaches things that change in place (stack outputs, gateway consumers).
+import { createHash } from "node:crypto";
 import type { Event, Participant } from "./config/event.ts";
 import type { RunState } from "./config/schema.ts";
 
@@ -16,7 +17,10 @@ export const SANDBOX_PATHS = {
   /** The participant's socket folder is bind-mounted here. */
   socketDir: "/run/thon",
   socket: "/run/thon/code-server.sock",
+  /** The participant's own VS Code settings (in the home volume; the entrypoint merges the organizer's in). */
   vscodeSettings: "/home/coder/.local/share/code-server/User/settings.json",
+  /** The organizer's settings, written by the program, merged over the participant's at each start. */
+  organizerSettings: "/etc/thon/vscode-settings.json",
   kiloConfig: "/home/coder/.config/kilo/config.json",
 } as const;
 
@@ -24,6 +28,9 @@ export type WorkspacePlan =
   | { readonly kind: "volume"; readonly volumeName: string }
   | { readonly kind: "bind"; readonly hostPath: string }
   | { readonly kind: "ephemeral" };
+
+/** The home folder: a volume kept like the workspace (extensions, settings, shell history), or the container's own. */
+export type HomePlan = { readonly kind: "volume"; readonly volumeName: string } | { readonly kind: "container" };
 
 export interface ParticipantPlan {
   readonly name: string;
@@ -42,9 +49,13 @@ export interface ParticipantPlan {
     readonly proxyConfig: string;
     /** The participant's nginx upstream file (their socket, with keepalive). */
     readonly proxyUpstream: string;
+    /** The command that sets the container's pids limit (the Docker provider has no field for it). */
+    readonly pidsLimit: string;
+    readonly homeVolume: string;
   };
   readonly containerName: string;
   readonly workspace: WorkspacePlan;
+  readonly home: HomePlan;
   /** Host folder holding only this participant's code-server socket. */
   readonly socketHostDir: string;
   readonly socketHostPath: string;
@@ -93,9 +104,13 @@ export function planParticipant(event: Event, p: Participant): ParticipantPlan {
       proxyConfig: `thon-nginx-${n}`,
       // Not thon-nginx-upstream-<user>: that is also thon-nginx-<user> for a user named "upstream-<user>".
       proxyUpstream: `thon-upstream-${n}`,
+      pidsLimit: `thon-pids-${n}`,
+      homeVolume: `thon-home-${n}`,
     },
     containerName: `thon-${n}`,
     workspace,
+    // No home volume for ephemeral workspaces: nothing of the participant's is meant to last.
+    home: event.workspace.mode === "ephemeral" ? { kind: "container" } : { kind: "volume", volumeName: `thon-home-${n}` },
     socketHostDir,
     socketHostPath: `${socketHostDir}/code-server.sock`,
     endpointPath: `/${n}/`,
@@ -137,4 +152,35 @@ export function codeServerArgs(auth: "password" | "none"): string[] {
     "--disable-workspace-trust",
     SANDBOX_PATHS.workspace,
   ];
+}
+
+/** The event's own Docker network and the host firewall rules around it. */
+export interface NetworkPlan {
+  /** Pulumi name and Docker name: thon-net-<event>. */
+  readonly name: string;
+  /** The Linux bridge's name (at most 15 characters, so derived from a hash of the event name). */
+  readonly bridge: string;
+  /** Pulumi name of the firewall rules (a host command with its own delete). */
+  readonly rulesName: string;
+  /** Tag of the iptables chains (THON-<tag>-FWD, THON-<tag>-IN). */
+  readonly chainTag: string;
+  /** Host TCP ports sandboxes may reach: the gateway's (or Lemonade's, without a gateway). */
+  readonly hostPorts: readonly number[];
+}
+
+export function planNetwork(event: Pick<Event, "name" | "gateway" | "lemonade">): NetworkPlan {
+  const tag = createHash("sha256").update(event.name).digest("hex").slice(0, 8);
+  const hostPorts = event.gateway.enabled ? [event.gateway.port] : event.lemonade.enabled ? [event.lemonade.port] : [];
+  return {
+    name: `thon-net-${event.name}`,
+    bridge: `thon-${tag}`,
+    rulesName: `thon-egress-${event.name}`,
+    chainTag: tag.toUpperCase(),
+    hostPorts,
+  };
+}
+
+/** The Docker network a sandbox joins: the one sandbox.network names, else the event's. */
+export function sandboxNetwork(network: string | undefined, plan: NetworkPlan): string {
+  return network ?? plan.name;
 }

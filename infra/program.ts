@@ -2,8 +2,9 @@
 // `infra/index.ts` runs it for `pulumi up`; `thon plan`, the tests and the
 // benchmarks run the very same function under Pulumi's mocks.
 import * as pulumi from "@pulumi/pulumi";
-import type { Event } from "./config/event.ts";
-import { planEvent } from "./plan.ts";
+import { sandboxFor, type Event } from "./config/event.ts";
+import { planEvent, planNetwork } from "./plan.ts";
+import { EventNetwork } from "../components/eventNetwork.ts";
 import { createTarget } from "./target.ts";
 import { Sandbox } from "../components/sandbox.ts";
 import { SandboxImage } from "../components/sandboxImage.ts";
@@ -49,17 +50,31 @@ export function defineEvent(event: Event): EventOutputs {
     image: event.sandbox.image,
     build: event.sandbox.build,
     provider: target.docker,
+    packages: event.sandbox.packages,
+    target,
   });
+  // Groups whose template names another image get one of their own.
+  const groupImages = new Map<string, SandboxImage>();
+  for (const [group, s] of Object.entries(event.groupSandboxes ?? {})) {
+    if (s.image === event.sandbox.image) continue;
+    groupImages.set(group, new SandboxImage(`thon-sandbox-image-${group}`, { image: s.image, provider: target.docker, packages: s.packages, target }));
+  }
   const llm = defineLlm(event, target);
+  // The event network, unless the organizer put sandboxes on one of their own (or none).
+  const network =
+    event.sandbox.network === undefined
+      ? new EventNetwork(planNetwork(event).name, { eventName: event.name, plan: planNetwork(event), egress: event.sandbox.egress, target })
+      : undefined;
 
   const sandboxes = plan.participants.map(
     (p) =>
       new Sandbox(p.resourceNames.sandbox, {
         plan: p,
         eventName: event.name,
-        sandbox: event.sandbox,
+        sandbox: sandboxFor(event, p.group),
+        ...(network ? { eventNetwork: network.networkName } : {}),
         socketGroup: event.proxy.socketGroup,
-        image: image.imageId,
+        image: (groupImages.get(p.group) ?? image).imageId,
         target,
         ...(llm ? { files: llm.filesFor(p) } : {}),
       }),
