@@ -106,8 +106,8 @@ export const sandboxSchema = z
     // --- limits, egress and toolchain (issue 17; docs/sandbox.md)
     /** Most processes and threads one sandbox may run: a fork bomb stays inside. */
     pidsLimit: z.number({ error: "sandbox.pidsLimit must be a number of processes such as 1024" }).int().min(64, { error: "sandbox.pidsLimit below 64 starves code-server itself; use 256 or more" }).max(1_000_000).default(1024),
-    /** Open files per process (soft and hard nofile ulimit). */
-    nofile: z.number({ error: "sandbox.nofile must be a number of open files such as 65536" }).int().min(1024).max(1_048_576).default(65536),
+    /** Open files per process (soft and hard nofile ulimit); at most dockerd's own hard limit (sandboxes cannot raise it). */
+    nofile: z.number({ error: "sandbox.nofile must be a number of open files such as 16384" }).int().min(1024).max(1_048_576).default(16384),
     /** Size limit of each workspace volume; needs /var/lib/docker on xfs mounted with pquota (`thon doctor` checks). */
     workspaceSize: size("sandbox.workspaceSize").optional(),
     /** What sandboxes may reach: "internet" (no metadata address, no private ranges), "none", or a list of addresses/CIDRs. */
