@@ -189,6 +189,33 @@ describe("e2e: limits", () => {
   }, 120_000);
 });
 
+describe("e2e: a sandbox whose code-server is OOM-killed", () => {
+  it("comes back by its restart policy, inspect showing OOMKilled, while the other sandbox runs on", async () => {
+    const bobBefore = await api.inspect<{ State: { StartedAt: string } }>(`/containers/thon-${bob}/json`);
+    // Make the sandbox's own processes the OOM killer's first choice (raising
+    // oom_score_adj needs no privilege), so the hog takes code-server down with it.
+    const prep = await execIn(`thon-${ada}`, "for f in /proc/[0-9]*/oom_score_adj; do echo 1000 > $f; done 2>/dev/null; true");
+    expect(prep.code).toBe(0);
+    await execIn(`thon-${ada}`, `node -e 'const a=[];for(;;)a.push(Buffer.alloc(64<<20,1))'`);
+    type State = { State: { OOMKilled: boolean; Running: boolean }; RestartCount: number };
+    let seen: State | undefined;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const info = (await api.inspect<State>(`/containers/thon-${ada}/json`))!;
+      if (info.State.OOMKilled && info.RestartCount > 0) {
+        seen = info;
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(seen, "inspect never showed OOMKilled with a restart").toBeDefined();
+    await waitHealthy(socketOf(e, ada), 120_000);
+    const bobAfter = await api.inspect<{ State: { StartedAt: string; Running: boolean }; RestartCount: number }>(`/containers/thon-${bob}/json`);
+    expect(bobAfter!.State).toMatchObject({ Running: true, StartedAt: bobBefore!.State.StartedAt });
+    expect(bobAfter!.RestartCount).toBe(0);
+  }, 240_000);
+});
+
 describe("e2e: the toolchain", () => {
   it("creates a venv, pip-installs a local package, and runs npm init plus a script", async () => {
     const py = await execIn(
