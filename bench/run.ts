@@ -17,12 +17,14 @@ import { benchScale } from "./scale.ts";
 import { benchBlast } from "./blast.ts";
 import { benchProxy } from "./proxy.ts";
 import { benchDensity } from "./density.ts";
+import { benchImage } from "./image.ts";
 
 const BENCHES: Record<string, (o: BenchOptions) => Promise<Section>> = {
   blast: benchBlast,
   scale: benchScale,
   proxy: benchProxy,
   density: benchDensity,
+  image: () => benchImage(),
 };
 
 function commit(): string {
