@@ -10,7 +10,9 @@
 // debootstrap run (about 6 minutes on this 2-core host with the toolchain);
 // the step timings of infra/image/build-offline.sh are printed with it.
 //
-//   node --import tsx bench/image.ts [image]    (default thon-sandbox:offline)
+//   node --import tsx bench/image.ts [image]    (default: this checkout's image,
+//   by infra/image/build-offline.sh's content tag; the thon-sandbox:offline
+//   alias may point at another checkout's build on a shared engine)
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -74,7 +76,12 @@ print(json.dumps(out))
 
 const MiB = 1024;
 
-export async function benchImage(image = "thon-sandbox:offline"): Promise<Section> {
+/** This checkout's image tag (build-offline.sh is cached by content: instant when built). */
+function ownImage(): string {
+  return execFileSync("bash", [join(ROOT, "infra/image/build-offline.sh")], { encoding: "utf8", timeout: 3_600_000, stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").at(-1)!;
+}
+
+export async function benchImage(image = ownImage()): Promise<Section> {
   const size = Number(execFileSync("docker", ["image", "inspect", "-f", "{{.Size}}", image], { encoding: "utf8" }).trim());
   const raw = execFileSync(
     "docker",
