@@ -221,8 +221,9 @@ describe("thon plan", () => {
     expect(r.out).toContain("+  docker:index/container:Container  thon-dave");
     expect(r.out).toContain("+  command:local:Command  thon-nginx-dave");
     expect(r.out).toContain("+  command:local:Command  thon-upstream-dave");
+    expect(r.out).toContain("+  docker:index/volume:Volume  thon-home-dave");
     expect(r.out).toContain("~  command:local:Command  thon-proxy-reload  [stdin]");
-    expect(r.out).toContain("7 to create, 1 to update, 0 to replace, 0 to delete");
+    expect(r.out).toContain("9 to create, 1 to update, 0 to replace, 0 to delete");
   });
 
   it("fails with the file's problems, before declaring anything", async () => {
