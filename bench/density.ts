@@ -135,7 +135,8 @@ async function setUp(max: number, startedDockerd: { value: boolean }): Promise<B
     evaluation = await evaluateEventFile(file, "bench", tlsStandIn); // real certificates: nginx serves them
     // Everything but the containers: the image, volumes, socket folders, certificates, nginx files, the reload.
     t0 = Date.now();
-    const noContainers: Evaluation = { ...evaluation, resources: evaluation.resources.filter((r) => r.type !== TYPES.container) };
+    // (and not the pids limits, which `docker update` the containers once they exist)
+    const noContainers: Evaluation = { ...evaluation, resources: evaluation.resources.filter((r) => r.type !== TYPES.container && !r.name.startsWith("thon-pids-")) };
     await engine.up(noContainers);
     log(`${users.length} participants' volumes, socket folders and nginx files in place (${fmt((Date.now() - t0) / 1000)} s)`);
   } catch (err) {
@@ -190,6 +191,7 @@ interface Body {
     Mounts: { Type: string; Source: string; Target: string }[];
     Memory?: number;
     MemorySwap?: number;
+    Ulimits?: { Name: string; Soft: number; Hard: number }[];
     NanoCpus?: number;
     RestartPolicy?: { Name: string };
     NetworkMode?: string;
@@ -213,6 +215,7 @@ export function dockerRunArgs(name: string, body: Body, uploads: readonly { sour
     ...uploads.flatMap((u) => ["--mount", `type=bind,source=${u.source},target=${u.target}`]),
     ...(h.Memory !== undefined ? ["--memory", String(h.Memory)] : []),
     ...(h.MemorySwap !== undefined ? ["--memory-swap", String(h.MemorySwap)] : []),
+    ...(h.Ulimits ?? []).flatMap((u) => ["--ulimit", `${u.Name}=${u.Soft}:${u.Hard}`]),
     ...(h.NanoCpus !== undefined ? ["--cpus", String(h.NanoCpus / 1e9)] : []),
     ...(h.RestartPolicy ? ["--restart", h.RestartPolicy.Name] : []),
     ...(h.NetworkMode ? ["--network", h.NetworkMode] : []),
@@ -242,6 +245,7 @@ export function composeService(name: string, body: Body, uploads: readonly { sou
     ],
     ...(h.Memory !== undefined ? { mem_limit: h.Memory } : {}),
     ...(h.MemorySwap !== undefined ? { memswap_limit: h.MemorySwap } : {}),
+    ...(h.Ulimits ? { ulimits: Object.fromEntries(h.Ulimits.map((u) => [u.Name, { soft: u.Soft, hard: u.Hard }])) } : {}),
     ...(h.NanoCpus !== undefined ? { cpus: h.NanoCpus / 1e9 } : {}),
     ...(h.RestartPolicy ? { restart: h.RestartPolicy.Name } : {}),
     ...(h.NetworkMode ? { network_mode: h.NetworkMode } : {}),

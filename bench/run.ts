@@ -18,6 +18,7 @@ import { benchBlast } from "./blast.ts";
 import { benchProxy } from "./proxy.ts";
 import { benchDensity } from "./density.ts";
 import { benchIdle } from "./idle.ts";
+import { benchImage } from "./image.ts";
 
 const BENCHES: Record<string, (o: BenchOptions) => Promise<Section>> = {
   blast: benchBlast,
@@ -25,6 +26,7 @@ const BENCHES: Record<string, (o: BenchOptions) => Promise<Section>> = {
   proxy: benchProxy,
   density: benchDensity,
   idle: benchIdle,
+  image: () => benchImage(),
 };
 
 function commit(): string {

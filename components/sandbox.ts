@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
-import type { Event } from "../infra/config/event.ts";
+import type { EventSandbox } from "../infra/config/event.ts";
 import { codeServerArgs, SANDBOX_PATHS, type ParticipantPlan } from "../infra/plan.ts";
 import { stableJson } from "../infra/render/json.ts";
 import { shellQuote } from "../infra/render/shell.ts";
@@ -18,7 +18,10 @@ export interface SandboxFile {
 export interface SandboxArgs {
   readonly plan: ParticipantPlan;
   readonly eventName: string;
-  readonly sandbox: Event["sandbox"];
+  /** The participant's sandbox settings: their group's template, else the event's. */
+  readonly sandbox: EventSandbox;
+  /** The event's network (EventNetwork), joined unless sandbox.network names another. */
+  readonly eventNetwork?: pulumi.Input<string>;
   /** Group of the proxy's workers: the only ones allowed on the socket. */
   readonly socketGroup: string;
   /** The image ID, from SandboxImage. */
@@ -81,6 +84,8 @@ export class Sandbox extends pulumi.ComponentResource {
         {
           name: plan.workspace.volumeName,
           driver: "local",
+          // A size quota: Docker's local driver supports it on xfs with pquota only (docs/sandbox.md).
+          ...(sandbox.workspaceSize !== undefined ? { driverOpts: { size: `${sandbox.workspaceSize}m` } } : {}),
           // org.thon.on-delete stays for the stacks that have it: labels replace a
           // volume, and the pack now reads this component's `workspace` input.
           labels: labelList({ ...plan.labels, "org.thon.purpose": "workspace", "org.thon.on-delete": "retain" }),
@@ -100,6 +105,21 @@ export class Sandbox extends pulumi.ComponentResource {
       mounts.push({ type: "bind", source: plan.workspace.hostPath, target: SANDBOX_PATHS.workspace });
     }
 
+    if (plan.home.kind === "volume") {
+      // The participant's home: their own extensions, VS Code settings and state,
+      // shell history. Kept like the workspace, so a new image keeps them.
+      const home = new docker.Volume(
+        names.homeVolume,
+        {
+          name: plan.home.volumeName,
+          driver: "local",
+          labels: labelList({ ...plan.labels, "org.thon.purpose": "home", "org.thon.on-delete": "retain" }),
+        },
+        { parent: this, provider: target.docker, retainOnDelete: true },
+      );
+      mounts.push({ type: "volume", source: home.name, target: SANDBOX_PATHS.home });
+    }
+
     // setgid: the socket code-server creates inherits the proxy's group, so
     // with --socket-mode 660 nginx may connect and other host users may not.
     const socketDir = new HostDirectory(
@@ -111,7 +131,9 @@ export class Sandbox extends pulumi.ComponentResource {
     mounts.push({ type: "bind", source: plan.socketHostDir, target: SANDBOX_PATHS.socketDir });
 
     const files: SandboxFile[] = [
-      { path: SANDBOX_PATHS.vscodeSettings, content: stableJson(sandbox.settings) },
+      // Not the participant's settings.json (in the home volume): the entrypoint
+      // merges these over it at each start, so the organizer's keys win.
+      { path: SANDBOX_PATHS.organizerSettings, content: stableJson(sandbox.settings) },
       ...(args.files ?? []),
     ].sort((a, b) => (a.path < b.path ? -1 : 1));
 
@@ -132,9 +154,10 @@ export class Sandbox extends pulumi.ComponentResource {
         memorySwap: sandbox.memory,
         cpus: String(sandbox.cpus),
         restart: sandbox.restart,
-        networkMode: sandbox.network,
+        networkMode: sandbox.network ?? args.eventNetwork,
         // The host (Lemonade, the gateway) as seen from the sandbox; not possible without a network.
         ...(sandbox.network === "none" ? {} : { hosts: [{ host: "host.docker.internal", ip: "host-gateway" }] }),
+        ulimits: [{ name: "nofile", soft: sandbox.nofile, hard: sandbox.nofile }],
         init: true,
         securityOpts: ["no-new-privileges:true"],
         capabilities: { drops: ["ALL"] },
@@ -160,6 +183,19 @@ export class Sandbox extends pulumi.ComponentResource {
       },
     );
 
+    // The pids limit: the Docker provider has no field for it (terraform-provider-docker
+    // lacks pids_limit), so `docker update` sets it on the container, once per
+    // container (a replacement reruns it) and again when the limit changes.
+    // Docker keeps it in the container's config, across restarts.
+    target.command(
+      names.pidsLimit,
+      {
+        create: `docker update --pids-limit ${sandbox.pidsLimit} ${shellQuote(plan.containerName)} >/dev/null`,
+        triggers: [container.id, sandbox.pidsLimit],
+      },
+      { parent: this, dependsOn: [container] },
+    );
+
     if (!running) {
       // The Docker provider neither stops a container when `start` turns false
       // nor starts one when it turns true (only on create, or when mustRun turns
@@ -168,7 +204,6 @@ export class Sandbox extends pulumi.ComponentResource {
       // delete tolerates a container that is gone (the participant removed).
       // Deleted before its replacement is created, so a replaced container ends
       // stopped, not started by the old command's delete.
-      const name = plan.containerName;
       target.command(
         names.stop,
         {

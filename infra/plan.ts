@@ -20,9 +20,12 @@ import {
   consumerUsername,
   LABELS,
   participantResourceNames,
+  groupImageName,
+  homeVolumeName,
   routeId,
   workspaceVolumeName,
 } from "./resourceNames.ts";
+import { sha256 } from "./hash.ts";
 
 /** Paths inside the sandbox image (infra/image/Dockerfile creates them). */
 export const SANDBOX_PATHS = {
@@ -31,7 +34,10 @@ export const SANDBOX_PATHS = {
   /** The participant's socket folder is bind-mounted here. */
   socketDir: "/run/thon",
   socket: "/run/thon/code-server.sock",
+  /** The participant's own VS Code settings (in the home volume; the entrypoint merges the organizer's in). */
   vscodeSettings: "/home/coder/.local/share/code-server/User/settings.json",
+  /** The organizer's settings, written by the program, merged over the participant's at each start. */
+  organizerSettings: "/etc/thon/vscode-settings.json",
   kiloConfig: "/home/coder/.config/kilo/config.json",
 } as const;
 
@@ -54,6 +60,9 @@ export interface ParticipantLlmPlan {
   readonly kiloPath: string;
 }
 
+/** The home folder: a volume kept like the workspace (extensions, settings, shell history), or the container's own. */
+export type HomePlan = { readonly kind: "volume"; readonly volumeName: string } | { readonly kind: "container" };
+
 export interface ParticipantPlan {
   readonly name: string;
   readonly group: string;
@@ -62,6 +71,7 @@ export interface ParticipantPlan {
   readonly resourceNames: ReturnType<typeof participantResourceNames>;
   readonly containerName: string;
   readonly workspace: WorkspacePlan;
+  readonly home: HomePlan;
   /** Host folder holding only this participant's code-server socket. */
   readonly socketHostDir: string;
   readonly socketHostPath: string;
@@ -137,11 +147,19 @@ export interface EventPlan {
   readonly baseUrl: string;
   readonly caCertUrl: string;
   /** Pulumi names of the event-wide components. */
-  readonly componentNames: { readonly image: string; readonly tls: string; readonly proxy: string };
+  readonly componentNames: {
+    readonly image: string;
+    readonly tls: string;
+    readonly proxy: string;
+    /** Groups whose template names another image, and the name of that image's resource. */
+    readonly groupImages: Readonly<Record<string, string>>;
+  };
   /** Sorted by name. */
   readonly participants: readonly ParticipantPlan[];
   /** The local LLM: Lemonade, the gateway, Kilo Code; undefined with lemonade.enabled: false. */
   readonly llm: LlmPlan | undefined;
+  /** The event's own network and firewall rules; undefined when sandbox.network names another. */
+  readonly network: NetworkPlan | undefined;
 }
 
 /** The root URL participants use: https://host[:port]/ */
@@ -186,6 +204,8 @@ export function planParticipant(event: Event, p: Participant): ParticipantPlan {
     resourceNames: participantResourceNames(n),
     containerName: participantResourceNames(n).container,
     workspace: planWorkspace(event, n),
+    // No home volume for ephemeral workspaces: nothing of the participant's is meant to last.
+    home: event.workspace.mode === "ephemeral" ? { kind: "container" } : { kind: "volume", volumeName: homeVolumeName(n) },
     socketHostDir,
     socketHostPath: `${socketHostDir}/code-server.sock`,
     endpointPath: `/${n}/`,
@@ -283,9 +303,19 @@ export function planEvent(event: Event): EventPlan {
     event: event.name,
     baseUrl: root,
     caCertUrl: `${root}ca.crt`,
-    componentNames: { image: COMPONENT_NAMES.image, tls: COMPONENT_NAMES.tls, proxy: COMPONENT_NAMES.proxy },
+    componentNames: {
+      image: COMPONENT_NAMES.image,
+      tls: COMPONENT_NAMES.tls,
+      proxy: COMPONENT_NAMES.proxy,
+      groupImages: Object.fromEntries(
+        Object.entries(event.groupSandboxes ?? {})
+          .filter(([, s]) => s.image !== event.sandbox.image)
+          .map(([group]) => [group, groupImageName(group)]),
+      ),
+    },
     participants: event.participants.map((p) => planParticipant(event, p)),
     llm: planLlm(event),
+    network: event.sandbox.network === undefined ? planNetwork(event) : undefined,
   };
 }
 
@@ -307,4 +337,35 @@ export function codeServerArgs(auth: "password" | "none"): string[] {
     "--disable-workspace-trust",
     SANDBOX_PATHS.workspace,
   ];
+}
+
+/** The event's own Docker network and the host firewall rules around it. */
+export interface NetworkPlan {
+  /** Pulumi name and Docker name: thon-net-<event>. */
+  readonly name: string;
+  /** The Linux bridge's name (at most 15 characters, so derived from a hash of the event name). */
+  readonly bridge: string;
+  /** Pulumi name of the firewall rules (a host command with its own delete). */
+  readonly rulesName: string;
+  /** Tag of the iptables chains (THON-<tag>-FWD, THON-<tag>-IN). */
+  readonly chainTag: string;
+  /** Host TCP ports sandboxes may reach: the gateway's (or Lemonade's, without a gateway). */
+  readonly hostPorts: readonly number[];
+}
+
+export function planNetwork(event: Pick<Event, "name" | "gateway" | "lemonade">): NetworkPlan {
+  const tag = sha256(event.name).slice(0, 8);
+  const hostPorts = event.gateway.enabled ? [event.gateway.port] : event.lemonade.enabled ? [event.lemonade.port] : [];
+  return {
+    name: `thon-net-${event.name}`,
+    bridge: `thon-${tag}`,
+    rulesName: `thon-egress-${event.name}`,
+    chainTag: tag.toUpperCase(),
+    hostPorts,
+  };
+}
+
+/** The Docker network a sandbox joins: the one sandbox.network names, else the event's. */
+export function sandboxNetwork(network: string | undefined, plan: NetworkPlan): string {
+  return network ?? plan.name;
 }

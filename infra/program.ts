@@ -4,10 +4,11 @@
 // components are declared: every name and per-participant decision comes
 // from the planner (infra/plan.ts), this file only wires components together.
 import * as pulumi from "@pulumi/pulumi";
-import type { Event } from "./config/event.ts";
+import { sandboxFor, type Event } from "./config/event.ts";
 import { planEvent, type LlmOutputs, type LlmPlan, type ParticipantPlan } from "./plan.ts";
 import { renderKiloConfig } from "./render/kilo.ts";
 import { createTarget, type Target } from "./target.ts";
+import { EventNetwork } from "../components/eventNetwork.ts";
 import { Sandbox, type SandboxFile } from "../components/sandbox.ts";
 import { SandboxImage } from "../components/sandboxImage.ts";
 import { Lemonade } from "../components/lemonade.ts";
@@ -53,17 +54,28 @@ export function defineEvent(event: Event): EventOutputs {
     image: event.sandbox.image,
     build: event.sandbox.build,
     provider: target.docker,
+    packages: event.sandbox.packages,
+    target,
   });
+  // Groups whose template names another image get one of their own.
+  const groupImages = new Map<string, SandboxImage>();
+  for (const [group, name] of Object.entries(plan.componentNames.groupImages)) {
+    const s = sandboxFor(event, group);
+    groupImages.set(group, new SandboxImage(name, { image: s.image, provider: target.docker, packages: s.packages, target }));
+  }
   const llm = plan.llm ? defineLlm(event, plan.llm, target) : undefined;
+  // The event network, unless the organizer put sandboxes on one of their own (or none).
+  const network = plan.network ? new EventNetwork(plan.network.name, { eventName: event.name, plan: plan.network, egress: event.sandbox.egress, target }) : undefined;
 
   const sandboxes = plan.participants.map(
     (p) =>
       new Sandbox(p.resourceNames.sandbox, {
         plan: p,
         eventName: event.name,
-        sandbox: event.sandbox,
+        sandbox: sandboxFor(event, p.group),
+        ...(network ? { eventNetwork: network.networkName } : {}),
         socketGroup: event.proxy.socketGroup,
-        image: image.imageId,
+        image: (groupImages.get(p.group) ?? image).imageId,
         target,
         ...(llm ? { files: llm.filesFor(p) } : {}),
       }),

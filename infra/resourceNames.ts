@@ -32,6 +32,16 @@ export function workspaceVolumeName(user: string): string {
 }
 
 /** Pulumi logical names of a participant's resources; also the Docker object names where one exists. */
+/** The image resource of a group whose template names another image. */
+export function groupImageName(group: string): string {
+  return `${COMPONENT_NAMES.image}-${group}`;
+}
+
+/** A participant's home volume: named from the user alone, like the workspace. */
+export function homeVolumeName(user: string): string {
+  return `thon-home-${user}`;
+}
+
 export function participantResourceNames(user: string) {
   return {
     sandbox: `thon-${user}`,
@@ -46,6 +56,10 @@ export function participantResourceNames(user: string) {
     // Not thon-nginx-upstream-<user>: that is also thon-nginx-<user> for a user named "upstream-<user>".
     /** The participant's nginx upstream file (their socket, with keepalive). */
     proxyUpstream: `thon-upstream-${user}`,
+    /** The command that sets the container's pids limit (the Docker provider has no field for it). */
+    pidsLimit: `thon-pids-${user}`,
+    /** The participant's home volume (extensions, settings, shell history), kept like the workspace. */
+    homeVolume: homeVolumeName(user),
   } as const;
 }
 

@@ -15,6 +15,10 @@ import { LABELS } from "../infra/resourceNames";
 export const UNKNOWN: unique symbol = Symbol.for("thon.policy.unknown-at-preview");
 export type Unknown = typeof UNKNOWN;
 
+export function isUnknown(value: unknown): value is Unknown {
+  return value === UNKNOWN;
+}
+
 /** T with every value possibly unknown at preview. */
 export type Preview<T> = T extends readonly (infer U)[]
   ? Preview<U>[] | Unknown

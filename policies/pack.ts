@@ -10,12 +10,14 @@ import { secretFileMode } from "./secrets";
 import {
   containerNoHostMounts,
   containerNotPrivileged,
+  sandboxEgressNoMetadata,
   sandboxNoHostNetwork,
   sandboxNonRoot,
+  sandboxPidsLimit,
   sandboxResourceLimits,
   sandboxRestartPolicy,
 } from "./sandbox";
-import { hostMemory, participantCount, uniqueNames } from "./stack";
+import { groupMemory, hostMemory, participantCount, uniqueNames } from "./stack";
 import { workspaceRetained } from "./storage";
 import { tlsCertValidity, tlsKeyFileMode, tlsKeyStrength } from "./tls";
 
@@ -30,6 +32,8 @@ export function thonPolicies(): Policies {
     sandboxResourceLimits(),
     sandboxRestartPolicy(),
     sandboxNonRoot(),
+    sandboxPidsLimit(),
+    sandboxEgressNoMetadata(),
     // Access (access.ts)
     codeServerAuth(),
     passwordStrength(),
@@ -49,6 +53,7 @@ export function thonPolicies(): Policies {
     // Whole stack (stack.ts)
     uniqueNames(),
     hostMemory(),
+    groupMemory(),
     participantCount(),
   ];
 }

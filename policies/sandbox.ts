@@ -2,8 +2,8 @@
 // event) may do to the host. Checked on the container's inputs, per resource,
 // before anything is created.
 import * as docker from "@pulumi/docker";
-import { validateResourceOfType, type EnforcementLevel, type ResourceValidationPolicy } from "@pulumi/policy";
-import { configOf, isSandbox, nameOf, settle, show, UNKNOWN } from "./lib";
+import { validateResourceOfType, type EnforcementLevel, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
+import { configOf, isSandbox, isUnknown, nameOf, ofType, settle, show, TYPES, UNKNOWN, type Unknown } from "./lib";
 
 // Capabilities that give a container power over the host or its neighbours.
 const DANGEROUS_CAPABILITIES = new Set([
@@ -278,5 +278,97 @@ export function sandboxNonRoot(enforcementLevel: EnforcementLevel = "mandatory")
       if (groups === UNKNOWN) report(`${who}: groupAdds are unknown at preview`);
       else for (const g of groups ?? []) if (g === UNKNOWN || ["0", "root", "docker"].includes(g)) report(`${who} joins group ${show(g)}`);
     }),
+  };
+}
+
+// --- limits and egress (issue 17) -------------------------------------------
+
+/** The command that sets a container's pids limit (components/sandbox.ts): `docker update --pids-limit N 'thon-<user>'`. */
+const PIDS_COMMAND = /docker update --pids-limit (-?\d+) '([^']+)'/;
+
+/**
+ * thon-sandbox-pids-limit: every sandbox gets a pids limit (the Docker
+ * provider has no field for it, so the program sets it with a host command,
+ * `docker update --pids-limit`, per container).
+ */
+export function sandboxPidsLimit(enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
+  return {
+    name: "thon-sandbox-pids-limit",
+    description:
+      "Every sandbox has a pids limit, so a fork bomb stays inside its sandbox. Fix: keep sandbox.pidsLimit in thon.yaml (default 1024); the program sets it with `docker update --pids-limit` after creating each container.",
+    enforcementLevel,
+    validateStack: (args, report) => {
+      const limits = new Map<string, number | Unknown>();
+      for (const r of ofType(args.resources, TYPES.localCommand, TYPES.remoteCommand)) {
+        const c = settle(r.props as { create?: string });
+        const create = c === UNKNOWN ? UNKNOWN : c.create;
+        if (typeof create !== "string") continue;
+        const m = PIDS_COMMAND.exec(create);
+        if (m) limits.set(m[2]!, Number(m[1]));
+      }
+      for (const r of ofType(args.resources, TYPES.container)) {
+        const c = settle(r.props as { name?: string; labels?: { label: string; value: string }[] });
+        if (c === UNKNOWN || !isSandbox(c.labels)) continue;
+        const who = nameOf(r.name, c);
+        const name = c.name;
+        if (typeof name !== "string") {
+          report(`${who}: its container name is unknown at preview, so its pids limit cannot be found`);
+          continue;
+        }
+        const limit = limits.get(name);
+        if (limit === undefined) report(`${who} has no pids limit: a fork bomb in it would exhaust the host's process table. Set sandbox.pidsLimit`);
+        else if (typeof limit === "number" && limit <= 0) report(`${who} has pids limit ${limit}, which means none. Set sandbox.pidsLimit to a positive number`);
+      }
+    },
+  };
+}
+
+/** The cloud metadata address, which no sandbox may reach. */
+const METADATA = [169, 254, 169, 254];
+
+/** Whether an IPv4 address or CIDR covers the metadata address. */
+export function coversMetadata(cidr: string): boolean {
+  const [ip = "", bitsText] = cidr.split("/");
+  const parts = ip.split(".").map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return false;
+  const bits = bitsText === undefined ? 32 : Number(bitsText);
+  for (let i = 0; i < 32 && i < bits; i++) {
+    const byte = Math.floor(i / 8);
+    const mask = 0x80 >> i % 8;
+    if ((parts[byte]! & mask) !== (METADATA[byte]! & mask)) return false;
+  }
+  return true;
+}
+
+/**
+ * thon-sandbox-egress-no-metadata: the event network's egress rules
+ * (infra/render/egress.ts) never let a sandbox reach the cloud metadata
+ * address: no allowed destination covers 169.254.169.254, and "internet"
+ * mode drops it before anything else.
+ */
+export function sandboxEgressNoMetadata(enforcementLevel: EnforcementLevel = "mandatory"): ResourceValidationPolicy {
+  return {
+    name: "thon-sandbox-egress-no-metadata",
+    description:
+      "No sandbox egress rule lets traffic through to the cloud metadata address 169.254.169.254 (instance credentials). Fix: remove the entry covering it (e.g. 169.254.0.0/16 or 0.0.0.0/0) from sandbox.egress in thon.yaml; use egress: internet for general access.",
+    enforcementLevel,
+    validateResource: (args, report) => {
+      if (args.type !== TYPES.localCommand && args.type !== TYPES.remoteCommand) return;
+      const c = settle(args.props as { create?: string });
+      const create = c === UNKNOWN ? UNKNOWN : c.create;
+      if (typeof create !== "string") return;
+      const fwd = /-N (THON-[0-9A-F]+-FWD)\b/.exec(create)?.[1];
+      if (!fwd) return; // not the egress rules
+      const rules = create.split("\n").filter((l) => l.includes(`-A ${fwd} `));
+      for (const rule of rules) {
+        const m = /-d '?([0-9./]+)'? -j (RETURN|ACCEPT)\b/.exec(rule);
+        if (m && coversMetadata(m[1]!)) report(`${args.name} lets sandboxes reach ${m[1]}, which covers the cloud metadata address 169.254.169.254`);
+      }
+      const catchAll = rules.findIndex((l) => / -j (RETURN|ACCEPT)$/.test(l) && !/ -d | --dport | --ctstate /.test(l));
+      if (catchAll >= 0) {
+        const drop = rules.findIndex((l) => /-d '?169\.254\.(169\.254(\/32)?|0\.0\/16)'? -j DROP/.test(l));
+        if (drop < 0 || drop > catchAll) report(`${args.name} lets sandboxes reach the internet without first dropping the cloud metadata address 169.254.169.254`);
+      }
+    },
   };
 }

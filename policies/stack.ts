@@ -122,6 +122,42 @@ export function hostMemory(enforcementLevel: EnforcementLevel = "advisory"): Sta
   };
 }
 
+/**
+ * thon-group-memory: no group's template (groups.<g>.sandbox.memory) gives a
+ * sandbox more memory than the host has, nor the group's running sandboxes
+ * together. Mandatory, unlike thon-host-memory: one group over the whole
+ * host is a mistake in thon.yaml, not an overcommit.
+ */
+export function groupMemory(enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
+  return {
+    name: "thon-group-memory",
+    description:
+      "Each group's sandboxes fit in the host's memory: no sandbox's limit and no group's running total above event.hostMemory. Fix: lower groups.<group>.sandbox.memory (or sandbox.memory) in thon.yaml, or pause part of the group.",
+    enforcementLevel,
+    validateStack: (args, report) => {
+      const facts = eventFacts(args);
+      const host = facts.hostMemoryMiB;
+      if (host === undefined || facts.groups === undefined) {
+        args.notApplicable("the host's memory is not given (event.hostMemory in thon.yaml)");
+        return;
+      }
+      const views = sandboxViews(args.resources);
+      for (const s of views) {
+        if (typeof s.memory === "number" && s.memory > host) report(`${s.resource.name} may use ${s.memory} MiB, more than the host's ${host} MiB`);
+      }
+      for (const [group, users] of Object.entries(facts.groups).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const members = views.filter((s) => s.running && s.user !== undefined && users.includes(s.user));
+        if (members.some((s) => s.memory === UNKNOWN)) {
+          report(`group ${group}: a memory limit is unknown at preview, so the group's total cannot be checked`);
+          continue;
+        }
+        const total = members.reduce((sum, s) => sum + (typeof s.memory === "number" ? s.memory : 0), 0);
+        if (total > host) report(`group ${group}: ${members.length} running sandboxes may use ${total} MiB together, more than the host's ${host} MiB`);
+      }
+    },
+  };
+}
+
 interface CountConfig {
   participants?: number;
 }

@@ -71,6 +71,7 @@ cleanup() {
   # Bounded: each step gets a minute; nothing here may hang CI.
   timeout 60 sh -c "docker ps -aq --filter '$filter' | xargs -r docker rm -f -v >/dev/null" || true
   timeout 60 sh -c "docker volume ls -q --filter '$filter' | xargs -r docker volume rm -f >/dev/null" || true
+  timeout 60 sh -c "docker network ls -q --filter '$filter' | xargs -r docker network rm >/dev/null" || true
   timeout 60 sh -c "docker images -q --filter '$filter' | sort -u | xargs -r docker rmi -f >/dev/null" || true
   if [ -n "$started_dockerd" ] && [ -z "${THON_E2E_KEEP_DOCKERD:-}" ]; then
     bash scripts/stop-dockerd.sh || true

@@ -61,19 +61,21 @@ describe("e2e translation: docker.Container to POST /containers/create", () => {
       MemorySwap: 3072 * 1024 * 1024,
       NanoCpus: 1_500_000_000,
       RestartPolicy: { Name: "unless-stopped" },
-      NetworkMode: "bridge",
+      NetworkMode: "thon-net-test", // the event network
       ExtraHosts: ["host.docker.internal:host-gateway"],
       SecurityOpt: ["no-new-privileges:true"],
       CapDrop: ["ALL"],
       LogConfig: { Type: "json-file", Config: { "max-file": "3", "max-size": "10m" } },
+      Ulimits: [{ Name: "nofile", Soft: 16384, Hard: 16384 }],
       Mounts: [
         { Type: "volume", Source: "thon-workspace-alice", Target: "/workspace" },
+        { Type: "volume", Source: "thon-home-alice", Target: "/home/coder" },
         { Type: "bind", Source: "/var/lib/thon/sockets/alice", Target: "/run/thon" },
       ],
     });
     expect(req.body.Env).toEqual(expect.arrayContaining(["THON_EXTENSIONS=ms-python.python", "TZ=Europe/Berlin", "THON_USER=alice"]));
     expect(req).toMatchObject({ start: true, mustRun: false });
-    expect(req.uploads.map((u) => u.file)).toEqual(["/home/coder/.local/share/code-server/User/settings.json"]);
+    expect(req.uploads.map((u) => u.file)).toEqual(["/etc/thon/vscode-settings.json"]);
   });
 
   it("declares a stopped participant's container as created, not started", async () => {
@@ -88,7 +90,7 @@ describe("e2e translation: docker.Container to POST /containers/create", () => {
     const dir = mkdtempSync(join(tmpdir(), "thon-tar-"));
     writeFileSync(join(dir, "u.tar"), await tarOneFile(upload!.entry));
     const listing = execFileSync("tar", ["-tv", "--numeric-owner", "-f", join(dir, "u.tar")], { encoding: "utf8" });
-    expect(listing).toMatch(/^-rw------- 1000\/1000 +\d+ .* home\/coder\/\.local\/share\/code-server\/User\/settings\.json$/m);
+    expect(listing).toMatch(/^-rw------- 1000\/1000 +\d+ .* etc\/thon\/vscode-settings\.json$/m);
     const content = execFileSync("tar", ["-xO", "-f", join(dir, "u.tar")], { encoding: "utf8" });
     expect(content).toBe((r.inputs.uploads as { content: string }[])[0]!.content);
   });
@@ -98,7 +100,7 @@ describe("e2e translation: docker.Container to POST /containers/create", () => {
     expect(() => translateContainer(withInputs(r, { ports: [{ internal: 8080 }] }), ctx)).toThrow(UntranslatedInputError);
     expect(() => translateContainer(withInputs(r, { ports: [{ internal: 8080 }] }), ctx)).toThrow(/docker:index\/container:Container thon-alice: input "ports" has no translation/);
     const mounts = [...(r.inputs.mounts as object[]), { type: "bind", source: "/x", target: "/y", bindOptions: { propagation: "rshared" } }];
-    expect(() => translateContainer(withInputs(r, { mounts }), ctx)).toThrow(/mounts\[2\]: input "bindOptions"/);
+    expect(() => translateContainer(withInputs(r, { mounts }), ctx)).toThrow(/mounts\[3\]: input "bindOptions"/);
     expect(() => translateContainer(withInputs(r, { capabilities: { drops: ["ALL"], extra: 1 } }), ctx)).toThrow(/input "extra"/);
     expect(() => translateContainer(withInputs(r, { wait: true }), ctx)).toThrow(/wait: true/);
   });
@@ -144,7 +146,7 @@ describe("e2e translation: volumes, images, providers, commands", () => {
 describe("e2e translation: coverage", () => {
   it("has a rule for every resource type the program declares for an event like the e2e one (sandboxes, TLS, proxy)", async () => {
     const e = await runEvent(makeEvent({ alpha: ["alice"], beta: ["bob"] }, "sandbox:\n  state: stopped\n  extensions: [a.b]\n"));
-    const applied = new Set<string>([TYPES.provider, TYPES.container, TYPES.volume, TYPES.image, TYPES.command]);
+    const applied = new Set<string>([TYPES.provider, TYPES.container, TYPES.volume, TYPES.image, TYPES.command, TYPES.network]);
     const types = new Set(e.resources.filter((r) => r.custom).map((r) => r.type));
     expect([...types].filter((t) => !applied.has(t) && !isStateOnly(t))).toEqual([]);
     // Not vacuous: the certificates and the proxy's commands are among them.

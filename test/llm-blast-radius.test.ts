@@ -29,9 +29,11 @@ async function blast(base: string, change: (text: string) => string): Promise<Ev
 // upstream files (each a thon:host:File or Directory and the command that writes it).
 const SANDBOX = (u: string) => [
   `command:local:Command::thon-nginx-${u}`,
+  `command:local:Command::thon-pids-${u}`,
   `command:local:Command::thon-sockets-${u}`,
   `command:local:Command::thon-upstream-${u}`,
   `docker:index/container:Container::thon-${u}`,
+  `docker:index/volume:Volume::thon-home-${u}`,
   `docker:index/volume:Volume::thon-workspace-${u}`,
   `random:index/randomPassword:RandomPassword::thon-password-${u}`,
   `thon:host:Directory::thon-sockets-${u}`,
@@ -43,7 +45,7 @@ const SANDBOX = (u: string) => [
 describe("blast radius with the local LLM on a 50-participant event", () => {
   it("per-user: adding a participant creates their sandbox, their key and their consumer, and changes nothing else (slots already at maxParallel)", async () => {
     const diff = await blast(eventYaml(bigGroups(50), llmYaml()), (t) => edit.addUser(t, "newcomer", "g3"));
-    expect(diff.counts).toEqual({ create: 12, update: 1, replace: 0, delete: 0 });
+    expect(diff.counts).toEqual({ create: 14, update: 1, replace: 0, delete: 0 });
     expect(diff.names("update")).toEqual([RELOAD]);
     expect(diff.names("create")).toEqual(
       [...SANDBOX("newcomer"), "pulumi-nodejs:dynamic/apisix:Consumer::thon-consumer-newcomer", "random:index/randomPassword:RandomPassword::thon-llm-key-newcomer"].sort(),
@@ -52,7 +54,7 @@ describe("blast radius with the local LLM on a 50-participant event", () => {
 
   it("per-user below maxParallel: the same, plus both models reloaded in place with one more slot", async () => {
     const diff = await blast(eventYaml(bigGroups(10), llmYaml()), (t) => edit.addUser(t, "newcomer", "g3"));
-    expect(diff.counts).toEqual({ create: 12, update: 3, replace: 0, delete: 0 });
+    expect(diff.counts).toEqual({ create: 14, update: 3, replace: 0, delete: 0 });
     expect(diff.changes.filter((c) => c.kind === "update" && c.name !== "thon-proxy-reload").map((c) => [c.name, c.inputs])).toEqual([
       ["thon-lemonade-chat", ["load"]],
       ["thon-lemonade-embedding", ["load"]],
@@ -61,14 +63,14 @@ describe("blast radius with the local LLM on a 50-participant event", () => {
 
   it("per-group: adding a participant updates their group's budget and creates their sandbox, nothing else", async () => {
     const diff = await blast(eventYaml(bigGroups(50), llmYaml({ mode: "per-group" })), (t) => edit.addUser(t, "newcomer", "g3"));
-    expect(diff.counts).toEqual({ create: 10, update: 2, replace: 0, delete: 0 });
+    expect(diff.counts).toEqual({ create: 12, update: 2, replace: 0, delete: 0 });
     expect(diff.names("create")).toEqual(SANDBOX("newcomer"));
     expect(diff.changes.find((c) => c.kind === "update" && c.name !== "thon-proxy-reload")).toMatchObject({ name: "thon-consumer-group-g3", inputs: ["desc", "plugins"] });
   });
 
   it("per-user: removing a participant deletes their sandbox (the volume is retained), key and consumer", async () => {
     const diff = await blast(eventYaml(bigGroups(50), llmYaml()), (t) => edit.removeUser(t, "u017"));
-    expect(diff.counts).toEqual({ create: 0, update: 1, replace: 0, delete: 12 });
+    expect(diff.counts).toEqual({ create: 0, update: 1, replace: 0, delete: 14 });
     expect(diff.names("update")).toEqual([RELOAD]);
   });
 

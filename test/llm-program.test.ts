@@ -16,7 +16,7 @@ describe("program: the local LLM", () => {
     expect(participants.alice!.apiKey).toBeUndefined();
     expect((e.outputs.event as Record<string, unknown>).llm).toBeUndefined();
     const uploads = record(e, "docker:index/container:Container", "thon-alice").inputs.uploads as { file: string }[];
-    expect(uploads.map((u) => u.file)).toEqual(["/home/coder/.local/share/code-server/User/settings.json"]);
+    expect(uploads.map((u) => u.file)).toEqual(["/etc/thon/vscode-settings.json"]);
   });
 
   it("declares Lemonade's keys, files, activation and models under thon:lemonade:Lemonade, and the gateway's objects under thon:gateway:Gateway", async () => {

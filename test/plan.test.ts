@@ -17,9 +17,12 @@ describe("planner", () => {
       stop: "thon-stop-alice",
       proxyConfig: "thon-nginx-alice",
       proxyUpstream: "thon-upstream-alice",
+      pidsLimit: "thon-pids-alice",
+      homeVolume: "thon-home-alice",
     });
     expect(alice.containerName).toBe("thon-alice");
     expect(alice.workspace).toEqual({ kind: "volume", volumeName: "thon-workspace-alice" });
+    expect(alice.home).toEqual({ kind: "volume", volumeName: "thon-home-alice" });
     expect(alice.socketHostDir).toBe("/var/lib/thon/sockets/alice");
     expect(alice.socketHostPath).toBe("/var/lib/thon/sockets/alice/code-server.sock");
     expect(alice.endpointPath).toBe("/alice/");

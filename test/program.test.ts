@@ -68,10 +68,12 @@ describe("program: one sandbox per participant", () => {
     ]);
   });
 
-  it("injects the VS Code settings (workspace trust off) into the user settings path", async () => {
+  it("injects the organizer's VS Code settings (workspace trust off) beside the participant's, for the entrypoint to merge over them", async () => {
     const e = await runEvent(makeEvent({ alpha: ["alice"] }, "sandbox:\n  settings:\n    editor.fontSize: 15\n"));
     const uploads = find(e, T.container, "thon-alice").inputs.uploads as { file: string; content: string; owner: string }[];
-    const settings = uploads.find((u) => u.file === "/home/coder/.local/share/code-server/User/settings.json")!;
+    // Not the participant's own file (in the home volume): that one survives new containers.
+    expect(uploads.some((u) => u.file === "/home/coder/.local/share/code-server/User/settings.json")).toBe(false);
+    const settings = uploads.find((u) => u.file === "/etc/thon/vscode-settings.json")!;
     expect(JSON.parse(settings.content)).toMatchObject({ "security.workspace.trust.enabled": false, "editor.fontSize": 15 });
     expect(settings.owner).toBe("1000");
   });
@@ -108,9 +110,9 @@ describe("program: secrets", () => {
 });
 
 describe("program: workspaces and run states", () => {
-  it("bind mode creates the participant's folder and mounts it, without a volume", async () => {
+  it("bind mode creates the participant's folder and mounts it, without a workspace volume (the home stays a volume)", async () => {
     const e = await runEvent(makeEvent({ alpha: ["alice"] }, "workspace:\n  mode: bind\n  hostDir: /srv/ws\n"));
-    expect(e.resources.some((r) => r.type === T.volume)).toBe(false);
+    expect(e.resources.filter((r) => r.type === T.volume).map((r) => r.name)).toEqual(["thon-home-alice"]);
     const dir = find(e, T.command, "thon-workspace-dir-alice");
     expect(find(e, T.directory, "thon-workspace-dir-alice").inputs).toEqual({ path: "/srv/ws/alice", mode: "0750", owner: "1000", group: "1000", keep: true });
     expect(dir.inputs.create).toContain("install -d -m 0750 -o '1000' -g '1000' -- '/srv/ws/alice'");
@@ -122,6 +124,7 @@ describe("program: workspaces and run states", () => {
     const e = await runEvent(makeEvent({ alpha: ["alice"] }, "workspace:\n  mode: ephemeral\n"));
     const mounts = find(e, T.container, "thon-alice").inputs.mounts as { target: string }[];
     expect(mounts.map((m) => m.target)).toEqual(["/run/thon"]);
+    expect(e.resources.some((r) => r.type === T.volume)).toBe(false); // no home volume either
   });
 
   it("declares a stopped participant's container without running it, and stops a running one once", async () => {

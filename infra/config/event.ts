@@ -25,6 +25,11 @@ export interface Event {
     /** The effective VS Code user settings: THON's defaults, the settings file, then inline settings. */
     readonly settings: Readonly<Record<string, unknown>>;
   };
+  /**
+   * Groups with a template of their own (`groups.<g>.sandbox`): the event's
+   * sandbox with the group's overrides applied. Absent groups use `sandbox`.
+   */
+  readonly groupSandboxes?: Readonly<Record<string, EventSandbox>>;
   readonly workspace: ThonFile["workspace"];
   /** Sorted by name. */
   readonly groups: readonly Group[];
@@ -37,6 +42,26 @@ export interface Event {
   readonly target: ThonFile["target"];
   /** The idle-parking policy (docs/idle.md). */
   readonly idle: ThonFile["idle"];
+}
+
+export type EventSandbox = Event["sandbox"];
+
+/** The sandbox a participant of `group` gets: the group's template, else the event's. */
+export function sandboxFor(event: Pick<Event, "sandbox" | "groupSandboxes">, group: string): EventSandbox {
+  return event.groupSandboxes?.[group] ?? event.sandbox;
+}
+
+/** The event's sandbox with one group's overrides: lists and scalars replace, env and settings merge key by key. */
+export function applyGroupTemplate(base: EventSandbox, t: NonNullable<ThonFile["groups"][string]["sandbox"]>): EventSandbox {
+  return {
+    ...base,
+    ...(t.image !== undefined ? { image: t.image, build: undefined } : {}),
+    ...(t.extensions !== undefined ? { extensions: [...t.extensions] } : {}),
+    ...(t.memory !== undefined ? { memory: t.memory } : {}),
+    ...(t.cpus !== undefined ? { cpus: t.cpus } : {}),
+    env: { ...base.env, ...t.env },
+    settings: { ...base.settings, ...t.settings },
+  };
 }
 
 /**
@@ -67,13 +92,19 @@ export function toEvent(file: ThonFile, settingsFromFile: Record<string, unknown
     }
     groups.push({ name: groupName, users: users.sort() });
   }
-  const { vscodeSettings: _file, settings, state: _state, ...sandbox } = file.sandbox;
+  const { vscodeSettings: _file, settings, state: _state, ...rest } = file.sandbox;
+  const sandbox: EventSandbox = { ...rest, settings: { ...DEFAULT_VSCODE_SETTINGS, ...settingsFromFile, ...settings } };
+  const templates = Object.entries(file.groups)
+    .filter(([, g]) => g.sandbox !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, g]) => [name, applyGroupTemplate(sandbox, g.sandbox!)] as const);
   return {
     name: file.event.name,
     host: file.event.host,
     altNames: [...file.event.altNames],
     hostMemoryMiB: file.event.hostMemory,
-    sandbox: { ...sandbox, settings: { ...DEFAULT_VSCODE_SETTINGS, ...settingsFromFile, ...settings } },
+    sandbox,
+    ...(templates.length > 0 ? { groupSandboxes: Object.fromEntries(templates) } : {}),
     workspace: file.workspace,
     groups: groups.sort(byName),
     participants: participants.sort(byName),

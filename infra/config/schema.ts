@@ -99,9 +99,40 @@ export const sandboxSchema = z
       .default([])
       .describe('Extensions ("publisher.name", optionally "@version") installed in the background at a container\'s first start, from the image\'s marketplace.'),
     restart: z.enum(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped").describe("The containers' Docker restart policy."),
-    network: z.string().min(1).default("bridge").describe('"bridge" (outgoing network, nothing published), "none" (isolated) or a Docker network you created.'),
+    network: z.string().min(1).optional().describe('Unset: the event\'s own network (thon-net-<event>, no traffic between sandboxes); "none" (isolated) or a Docker network you created.'),
     user: z.string().regex(/^\d+(:\d+)?$/, { error: 'sandbox.user must be "uid:gid" in numbers, e.g. "1000:1000"' }).default("1000:1000").describe('The user the container runs as ("uid:gid"); must own /workspace in the image.'),
     state: runState.default("running").describe("Default run state of every sandbox; groups and users may override it."),
+    // --- limits, egress and toolchain (issue 17; docs/sandbox.md)
+    pidsLimit: z.number({ error: "sandbox.pidsLimit must be a number of processes such as 1024" }).int().min(64, { error: "sandbox.pidsLimit below 64 starves code-server itself; use 256 or more" }).max(1_000_000).default(1024).describe("Most processes and threads one sandbox may run: a fork bomb stays inside."),
+    nofile: z.number({ error: "sandbox.nofile must be a number of open files such as 16384" }).int().min(1024).max(1_048_576).default(16384).describe("Open files per process (soft and hard nofile ulimit); at most dockerd's own hard limit (sandboxes cannot raise it)."),
+    workspaceSize: size("sandbox.workspaceSize").optional().describe("Size limit of each workspace volume; needs /var/lib/docker on xfs mounted with pquota (`thon doctor` checks)."),
+    egress: z
+      .union([
+        z.enum(["internet", "none"]),
+        z.array(z.string().refine(isCidr, { error: 'sandbox.egress entries are IPv4 addresses or CIDRs such as "203.0.113.7" or "198.51.100.0/24"' })).min(1),
+      ], { error: 'sandbox.egress must be "internet", "none" or a list of addresses/CIDRs' })
+      .default("internet")
+      .describe('What sandboxes may reach: "internet" (no metadata address, no private ranges), "none", or a list of addresses/CIDRs.'),
+    packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, { error: "sandbox.packages entries are Debian package names such as \"postgresql-client\"" })).default([]).describe("More Debian packages for the image (built on top of it, once per event)."),
+  })
+  .strict();
+
+/** An IPv4 address or CIDR (egress rules are IPv4: Docker networks here have no IPv6). */
+export function isCidr(value: string): boolean {
+  const [ip, bits, ...rest] = value.split("/");
+  if (rest.length > 0 || ip === undefined || isIP(ip) !== 4) return false;
+  return bits === undefined || (/^\d{1,2}$/.test(bits) && Number(bits) <= 32);
+}
+
+/** What a group may change for its own sandboxes (`groups.<g>.sandbox`): a data-science track, a web track. */
+export const groupSandboxSchema = z
+  .object({
+    image: z.string().min(1).optional().describe("This group's image instead of sandbox.image."),
+    extensions: sandboxSchema.shape.extensions.unwrap().optional().describe("This group's extensions instead of sandbox.extensions."),
+    env: sandboxSchema.shape.env.unwrap().optional().describe("Environment variables merged over sandbox.env."),
+    memory: size("groups.<group>.sandbox.memory").optional().describe("This group's memory limit instead of sandbox.memory."),
+    cpus: z.number({ error: "cpus must be a number of CPUs such as 1 or 0.5" }).positive().max(512).optional().describe("This group's CPU limit instead of sandbox.cpus."),
+    settings: z.record(z.string(), z.unknown()).optional().describe("VS Code settings merged over the event's."),
   })
   .strict();
 
@@ -127,6 +158,7 @@ export const groupSchema = z
   .object({
     state: runState.optional().describe("The group's run state; wins over sandbox.state."),
     users: z.array(userEntrySchema, { error: "users must be a list of names" }).default([]).describe(`The group's participants; names are ${NAME_RULE}, unique across groups.`),
+    sandbox: groupSandboxSchema.optional().describe("This group's template: overrides of sandbox.* for its participants only."),
   })
   .strict();
 

@@ -67,4 +67,11 @@ if [ -n "${THON_EXTENSIONS:-}" ]; then
   (install_extensions </dev/null >/dev/null &)
 fi
 
+# The organizer's VS Code settings (written by the program) over the
+# participant's own, which live in the home volume and survive new containers.
+if [ -f /etc/thon/vscode-settings.json ]; then
+  node /usr/local/lib/thon/merge-settings.cjs /etc/thon/vscode-settings.json \
+    "${HOME:-/home/coder}/.local/share/code-server/User/settings.json" || log "could not merge the organizer's settings"
+fi
+
 exec code-server "$@"

@@ -13,6 +13,12 @@ CS_ENTRY=/usr/local/lib/code-server/node_modules/code-server/out/node/entry.js
 chmod 0755 "$CS_ENTRY"
 ln -sf "$CS_ENTRY" /usr/local/bin/code-server
 
+# npm and npx on PATH (the node_modules/npm tree is copied in by both builds).
+if [ -f /usr/local/lib/node_modules/npm/bin/npm-cli.js ]; then
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
+fi
+
 # The entrypoint (entrypoint.sh, copied in just before this script runs).
 [ -f /usr/local/bin/thon-entrypoint ] || { echo "setup-rootfs: /usr/local/bin/thon-entrypoint missing" >&2; exit 1; }
 chown 0:0 /usr/local/bin/thon-entrypoint

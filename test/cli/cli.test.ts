@@ -228,10 +228,11 @@ describe("thon plan", () => {
     expect(r.out).toContain("+  docker:index/container:Container  thon-dave");
     expect(r.out).toContain("+  command:local:Command  thon-nginx-dave");
     expect(r.out).toContain("+  command:local:Command  thon-upstream-dave");
+    expect(r.out).toContain("+  docker:index/volume:Volume  thon-home-dave");
     expect(r.out).toContain("~  command:local:Command  thon-proxy-reload  [stdin]");
     expect(r.out).toContain("+  thon:host:File  thon-nginx-dave");
-    // Their socket folder and two nginx files are each a thon:host:* component and its command.
-    expect(r.out).toContain("10 to create, 1 to update, 0 to replace, 0 to delete");
+    // Their socket folder and two nginx files are each a thon:host:* component and its command; plus the pids limit and the home volume.
+    expect(r.out).toContain("12 to create, 1 to update, 0 to replace, 0 to delete");
   });
 
   it("fails with the file's problems, before declaring anything", async () => {

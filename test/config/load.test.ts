@@ -11,7 +11,7 @@ import { providerPath } from "../../components/sandboxImage.ts";
 describe("thon.yaml: valid files", () => {
   it("fills in every default for a minimal event", () => {
     const file = parseThonFile(eventYaml({ alpha: ["alice"] }));
-    expect(file.sandbox).toMatchObject({ auth: "password", cpus: 1, memory: 2048, restart: "unless-stopped", network: "bridge", user: "1000:1000", passwordLength: 24, state: "running" });
+    expect(file.sandbox).toMatchObject({ auth: "password", cpus: 1, memory: 2048, restart: "unless-stopped", egress: "internet", pidsLimit: 1024, nofile: 16384, packages: [], user: "1000:1000", passwordLength: 24, state: "running" });
     expect(file.workspace).toEqual({ mode: "volume" });
     expect(file.tls).toMatchObject({ mode: "ca", algorithm: "ECDSA", ecdsaCurve: "P256", validityDays: 90 });
     expect(file.proxy).toMatchObject({ httpsPort: 443, httpPort: 80, socketDir: "/var/lib/thon/sockets", socketGroup: "www-data" });

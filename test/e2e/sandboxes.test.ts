@@ -216,14 +216,17 @@ describe("e2e: the program's sandboxes on a real Docker engine", () => {
     expect(peek.code).not.toBe(0);
   });
 
-  it("puts the injected VS Code settings where code-server reads them, owned by the participant", async () => {
+  it("puts the injected VS Code settings where the entrypoint merges them into code-server's settings, owned by the participant", async () => {
     const upload = (containerOf(v1, ada).inputs.uploads as { file: string; content: string }[])[0]!;
-    expect(upload.file).toBe("/home/coder/.local/share/code-server/User/settings.json");
+    expect(upload.file).toBe("/etc/thon/vscode-settings.json");
     const st = await execIn(`thon-${ada}`, `stat -c '%u:%g %a' ${upload.file} && cat ${upload.file}`);
     const [owner, ...content] = st.out.split("\n");
     expect(owner).toBe("1000:1000 600");
     expect(content.join("\n") + "\n").toBe(upload.content);
     expect(JSON.parse(upload.content)).toMatchObject({ "security.workspace.trust.enabled": false });
+    // What code-server reads: the participant's file, with every organizer key in it.
+    const user = JSON.parse((await execIn(`thon-${ada}`, "cat /home/coder/.local/share/code-server/User/settings.json")).out) as Record<string, unknown>;
+    expect(user).toMatchObject(JSON.parse(upload.content) as Record<string, unknown>);
     // code-server's own account of its settings folder.
     const logs = await containerLogs(api, `thon-${ada}`, 500);
     expect(logs).toContain("Using user-data-dir /home/coder/.local/share/code-server");
@@ -395,10 +398,12 @@ describe("e2e: the program's sandboxes on a real Docker engine", () => {
     expect(diff.names("delete")).toEqual(
       [
         `${TYPES.command}::thon-nginx-${cy}`,
+        `${TYPES.command}::thon-pids-${cy}`,
         `${TYPES.command}::thon-sockets-${cy}`,
         `${TYPES.command}::thon-upstream-${cy}`,
         `${TYPES.container}::thon-${cy}`,
         `${TYPES.password}::thon-password-${cy}`,
+        `${TYPES.volume}::thon-home-${cy}`,
         `${TYPES.volume}::thon-workspace-${cy}`,
         `thon:sandbox:Sandbox::thon-${cy}`,
       ].sort(),

@@ -104,6 +104,9 @@ describe("policy pack over gRPC: a deliberately bad event", () => {
       'mandatory thon-code-server-auth thon-alice: code-server runs with --auth "none" while the event is reachable at 203.0.113.10. Anyone who can reach it gets a shell',
       'mandatory thon-code-server-auth thon-bob: code-server runs with --auth "none" while the event is reachable at 203.0.113.10. Anyone who can reach it gets a shell',
       "advisory thon-host-memory 2 running sandboxes may use 4096 MiB together; the host has 1024 MiB. Over by 3072 MiB",
+      "mandatory thon-group-memory thon-alice may use 2048 MiB, more than the host's 1024 MiB",
+      "mandatory thon-group-memory thon-bob may use 2048 MiB, more than the host's 1024 MiB",
+      "mandatory thon-group-memory group alpha: 2 running sandboxes may use 4096 MiB together, more than the host's 1024 MiB",
     ]);
     // The message starts with the policy's description (how to fix it); stack findings point at the resource.
     const auth = diagnosticsOf(stack, "thon-code-server-auth")[0]!;
@@ -201,8 +204,8 @@ describe("policy pack over gRPC: an all-features event (TLS CA, Lemonade, the ga
       ["thon-tls-key-file-mode", keyFile.urn, 'thon-proxy-server-key: "/etc/nginx/thon/tls/server.key" holds a private key and has mode "0644", readable beyond its owner. Fix: mode "0600"'],
       ["thon-secret-file-mode", envWrite.urn, "thon-lemonade-env: gets a key or password on stdin but is not the writer of a thon:host:File, so the pack cannot tell which file gets it or with which mode. Fix: declare the file with HostFile (components/hostFile.ts)"],
       // Both of bob's uploads: the engine says the uploads as a whole hold the key, not which one.
+      ["thon-secret-file-mode", bob.urn, `thon-bob uploads "${SANDBOX_PATHS.organizerSettings}" with permissions "0644", and its uploads hold a key or password; use "0600"`],
       ["thon-secret-file-mode", bob.urn, `thon-bob uploads "${SANDBOX_PATHS.kiloConfig}" with permissions "0644", and its uploads hold a key or password; use "0600"`],
-      ["thon-secret-file-mode", bob.urn, `thon-bob uploads "${SANDBOX_PATHS.vscodeSettings}" with permissions "0644", and its uploads hold a key or password; use "0600"`],
       ["thon-gateway-admin-not-public", consumer.urn, "thon-consumer-alice: the Admin API (http://203.0.113.10:9180) is on the event's host 203.0.113.10, where participants connect"],
     ]);
     // Consumers and routes are also checked one by one, as the engine sends them before creating each.

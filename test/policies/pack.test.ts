@@ -24,6 +24,8 @@ export const EXPECTED_POLICIES = [
   "thon-sandbox-resource-limits",
   "thon-sandbox-restart-policy",
   "thon-sandbox-non-root",
+  "thon-sandbox-pids-limit",
+  "thon-sandbox-egress-no-metadata",
   "thon-code-server-auth",
   "thon-password-strength",
   "thon-sandbox-password-from-random",
@@ -37,6 +39,7 @@ export const EXPECTED_POLICIES = [
   "thon-gateway-admin-not-public",
   "thon-unique-names",
   "thon-host-memory",
+  "thon-group-memory",
   "thon-participant-count",
 ];
 
@@ -98,11 +101,11 @@ describe("policy pack: the program's conventions", () => {
   it("sees retainOnDelete through the workspace volume's label, which the program sets exactly when it retains the volume", async () => {
     const e = await runEvent(makeEvent({ alpha: ["alice", "bob"] }));
     const volumes = e.resources.filter((r) => r.type === T.volume);
-    expect(volumes).toHaveLength(2);
+    expect(volumes).toHaveLength(4); // a workspace and a home each
     for (const v of volumes) {
       const labels = Object.fromEntries((v.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
       expect(labels[LABELS.onDelete] === "retain", v.name).toBe(v.options.retainOnDelete);
-      expect(labels[LABELS.purpose]).toBe("workspace");
+      expect(labels[LABELS.purpose]).toBe(v.name.startsWith("thon-home-") ? "home" : "workspace");
     }
   });
 

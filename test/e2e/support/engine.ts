@@ -26,6 +26,7 @@ export const TYPES = {
   provider: "pulumi:providers:docker",
   container: "docker:index/container:Container",
   volume: "docker:index/volume:Volume",
+  network: "docker:index/network:Network",
   image: "docker:index/remoteImage:RemoteImage",
   command: "command:local:Command",
   password: "random:index/randomPassword:RandomPassword",
@@ -200,6 +201,12 @@ const CONTAINER_RULES: Record<string, Rule> = {
     });
   },
   init: (v, d, at) => void (d.host.Init = bool(v, at)),
+  ulimits: (v, d, at) => {
+    d.host.Ulimits = objList(v, at).map((u, i) => {
+      onlyKnown(u, ["name", "soft", "hard"], `${at}[${i}]`);
+      return { Name: str(u.name, `${at}[${i}].name`), Soft: int(u.soft, `${at}[${i}].soft`), Hard: int(u.hard, `${at}[${i}].hard`) };
+    });
+  },
   securityOpts: (v, d, at) => void (d.host.SecurityOpt = strList(v, at)),
   capabilities: (v, d, at) => {
     const c = obj(v, at);
@@ -252,6 +259,32 @@ export function translateVolume(r: RecordedResource, extraLabels: Readonly<Recor
         break;
       case "driverOpts":
         body.DriverOpts = Object.fromEntries(Object.entries(obj(value, at)).map(([k, x]) => [k, str(x, `${at}.${k}`)]));
+        break;
+      case "labels":
+        body.Labels = labelMap(value, at);
+        break;
+      default:
+        throw new UntranslatedInputError(where(r), key);
+    }
+  }
+  body.Labels = { ...(body.Labels as Record<string, string> | undefined), ...extraLabels };
+  return body;
+}
+
+/** POST /networks/create for a docker_network (driver, options, labels; the provider's CheckDuplicate). */
+export function translateNetwork(r: RecordedResource, extraLabels: Readonly<Record<string, string>>): Record<string, unknown> {
+  const body: Record<string, unknown> = { Name: r.name, CheckDuplicate: true };
+  for (const [key, value] of Object.entries(r.inputs)) {
+    const at = `${where(r)}: ${key}`;
+    switch (key) {
+      case "name":
+        body.Name = str(value, at);
+        break;
+      case "driver":
+        body.Driver = str(value, at);
+        break;
+      case "options":
+        body.Options = Object.fromEntries(Object.entries(obj(value, at)).map(([k, x]) => [k, str(x, `${at}.${k}`)]));
         break;
       case "labels":
         body.Labels = labelMap(value, at);
@@ -506,6 +539,13 @@ export class Engine {
           this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: v.name });
           return;
         }
+        case TYPES.network: {
+          const body = translateNetwork(r, this.options.extraLabels);
+          const api = this.api(r, e);
+          const n = await mustCall(api, `create network ${body.Name}`, () => api.createNetwork(body as unknown as Docker.NetworkCreateOptions));
+          this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: n.id });
+          return;
+        }
         case TYPES.container: {
           const req = translateContainer(r, { image: this.imageFor(e), extraLabels: this.options.extraLabels });
           const api = this.api(r, e);
@@ -621,6 +661,11 @@ export class Engine {
         case TYPES.volume: {
           const api = this.api(r, e);
           await engineCall(api, `remove volume ${entry.id}`, () => api.getVolume(entry.id).remove(), [404]);
+          return;
+        }
+        case TYPES.network: {
+          const api = this.api(r, e);
+          await engineCall(api, `remove network ${entry.id}`, () => api.getNetwork(entry.id).remove(), [404]);
           return;
         }
         case TYPES.image: {

@@ -67,6 +67,11 @@ export async function cleanupRun(id = runId): Promise<string[]> {
     if (names.length) await docker(["volume", "rm", "-f", ...names], { timeoutMs: 60_000 });
     done.push(`removed ${names.length} volumes`);
   });
+  await attempt("networks", async () => {
+    const ids = (await docker(["network", "ls", "-q", "--filter", filter], { timeoutMs: 20_000 })).split("\n").filter(Boolean);
+    if (ids.length) await docker(["network", "rm", ...ids], { timeoutMs: 60_000 });
+    done.push(`removed ${ids.length} networks`);
+  });
   await attempt("images", async () => {
     const refs = (await docker(["images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", filter], { timeoutMs: 20_000 })).split("\n").filter(Boolean);
     if (refs.length) await docker(["rmi", ...refs], { timeoutMs: 60_000 });
