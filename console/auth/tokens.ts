@@ -19,7 +19,7 @@ export interface TokenInfo {
 }
 
 const PREFIX = "thon_";
-const hashToken = sha256;
+const hashToken = (token: string) => sha256(token);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const TOUCH_EVERY_MS = 60_000;
 
