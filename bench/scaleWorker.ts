@@ -33,7 +33,7 @@ import { loadEvent } from "../infra/config/load.ts";
 import { thonMocks } from "../infra/preview/mocks.ts";
 import { planEvent } from "../infra/plan.ts";
 import { nginxLayout, participantFile, renderManifest, renderParticipant, renderUpstream, upstreamFile } from "../infra/render/nginx.ts";
-import { createHash } from "node:crypto";
+import { sha256 } from "../infra/hash.ts";
 import { report } from "./lib/child.ts";
 import { benchEventYaml } from "./lib/events.ts";
 
@@ -214,10 +214,9 @@ async function measure(spec: ScaleSpec): Promise<ScaleResult> {
         const plan = timed("plan", () => planEvent(event));
         timed("render nginx files and the manifest", () => {
           const layout = nginxLayout(event);
-          const sha = (text: string) => createHash("sha256").update(text).digest("hex");
           const entries = plan.participants.flatMap((p) => [
-            { path: participantFile(layout, p.name), sha256: sha(renderParticipant(event, p)) },
-            { path: upstreamFile(layout, p.name), sha256: sha(renderUpstream(event, p)) },
+            { path: participantFile(layout, p.name), sha256: sha256(renderParticipant(event, p)) },
+            { path: upstreamFile(layout, p.name), sha256: sha256(renderUpstream(event, p)) },
           ]);
           return renderManifest(entries);
         });

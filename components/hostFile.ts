@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { sha256 as sha256Hex } from "../infra/hash.ts";
 import { removeFileScript, writeFileScript } from "../infra/render/shell.ts";
 import type { ShellCommand, Target } from "../infra/target.ts";
 
@@ -49,7 +49,7 @@ export class HostFile extends pulumi.ComponentResource {
     if (!/^0[0-7]{3}$/.test(args.mode)) throw new Error(`${name}: file mode ${args.mode} of ${args.path} is not an octal mode such as 0644`);
     const owner = args.owner ?? "0";
     const group = args.group ?? "0";
-    const sha256 = pulumi.output(args.content).apply((c) => createHash("sha256").update(c).digest("hex"));
+    const sha256 = pulumi.output(args.content).apply(sha256Hex);
     super("thon:host:File", name, { path: args.path, mode: args.mode, owner, group, sha256 }, opts);
     const writePath = args.writePath ?? args.path;
     this.command = args.target.command(

@@ -7,7 +7,7 @@
 // the promises: memory grows by hundreds of KiB per container.
 //
 // With Error.stackTraceLimit = 0 no frames are captured or formatted.
-// Measured (bench/scale.ts, README "Performance"): about 3x faster and a third
+// Measured (bench/scale.ts, docs/performance.md): about 3x faster and a third
 // less peak memory for the whole program. What is lost: thrown errors carry
 // their message only. THON's own errors (thon.yaml problems, ResourceError,
 // RunError) are printed without a stack anyway; for a bug inside the program,

@@ -1,4 +1,4 @@
-// The one content hash (nginx manifest, command triggers).
+// The one sha256 (nginx manifest, command triggers, console session ids and tokens).
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../infra/hash.ts";
 
@@ -6,5 +6,10 @@ describe("sha256", () => {
   it("is the hex SHA-256 of the UTF-8 text", () => {
     expect(sha256("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     expect(sha256("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+
+  it("gives the same digest in base64url on request", () => {
+    expect(sha256("abc", "base64url")).toBe(Buffer.from("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "hex").toString("base64url"));
+    expect(sha256("abc", "base64url")).toBe("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
   });
 });

@@ -1,4 +1,4 @@
-// What the figures were measured on, for the results file and the README.
+// What the figures were measured on, for the results file and docs/performance.md.
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { execFileSync } from "node:child_process";
 

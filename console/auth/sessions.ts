@@ -2,7 +2,8 @@
 // who it is, the CSRF token and the expiry. Expiry is sliding with a cap:
 // each use pushes it to `idle` from now, but never past `absolute` from
 // sign-in, so a forgotten tab ends and a stolen cookie cannot live forever.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { sha256 } from "../../infra/hash.ts";
 import type { ConsoleStore } from "../store/index.ts";
 import type { Principal, Role } from "./types.ts";
 
@@ -20,7 +21,7 @@ export interface Session {
   readonly expiresAt: number;
 }
 
-const hashId = (id: string) => createHash("sha256").update(id).digest("base64url");
+const hashId = (id: string) => sha256(id, "base64url");
 // Writing last_seen on every request would make reads write; a minute is finer than any idle limit.
 const TOUCH_EVERY_MS = 60_000;
 

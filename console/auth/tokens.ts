@@ -2,7 +2,8 @@
 // keeps its sha256. A fast hash is enough here (unlike for the password):
 // with 256 bits of randomness there is nothing to guess, so slowing each
 // request with scrypt would buy no security, and the hash stays indexable.
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { sha256 } from "../../infra/hash.ts";
 import type { ConsoleStore } from "../store/index.ts";
 
 export type TokenScope = "read" | "operate";
@@ -18,7 +19,7 @@ export interface TokenInfo {
 }
 
 const PREFIX = "thon_";
-const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
+const hashToken = (token: string) => sha256(token);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const TOUCH_EVERY_MS = 60_000;
 

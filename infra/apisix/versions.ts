@@ -1,6 +1,6 @@
 // APISIX releases that changed what THON can ask of the gateway, read from
-// apache/apisix's sources and CHANGELOG at each tag (see the README's "AI
-// gateway" section). THON writes only settings the target release honours.
+// apache/apisix's sources and CHANGELOG at each tag (see docs/llm.md,
+// "The gateway"). THON writes only settings the target release honours.
 
 /** Compares "3.15" with "3.12" numerically; true when version >= minimum. */
 export function versionAtLeast(version: string, minimum: string): boolean {

@@ -101,7 +101,7 @@ export async function readStackOutputs(stack: string, cwd: string): Promise<stri
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === "ENOENT") {
-      throw new Error("the Pulumi CLI is not installed here (see README: Installing Pulumi); or pass --from <file> with saved `pulumi stack output --json --show-secrets`");
+      throw new Error("the Pulumi CLI is not installed here (`thon prepare` installs it; see README: Installing Pulumi on the event host); or pass --from <file> with saved `pulumi stack output --json --show-secrets`");
     }
     throw new Error(`pulumi stack output failed for stack "${stack}": ${(e.stderr ?? e.message).trim()}`);
   }

@@ -86,7 +86,7 @@ export function renderThonYaml(a: InitAnswers, schemaPath = "docs/thon.schema.js
   const workspace = a.workspace === "bind" ? { mode: "bind", hostDir: a.workspaceDir ?? "/srv/thon/workspaces" } : { mode: a.workspace };
   return `# yaml-language-server: $schema=${schemaPath}
 # THON event file: one VS Code sandbox per participant.
-# Full reference: README.md ("thon.yaml reference") and stacks/example/thon.yaml.
+# Full reference: docs/thon-yaml.md and stacks/example/thon.yaml.
 # Check it with: npx thon validate <this file>
 
 event:

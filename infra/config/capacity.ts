@@ -1,4 +1,4 @@
-// What one sandbox costs, as measured (README "Density and readiness",
+// What one sandbox costs, as measured (docs/performance.md "Density and readiness",
 // bench/density.ts): code-server 4.100.3 in its container.
 
 /** Idle: 48 MiB in the container plus 13 MiB for its containerd shim. The floor: a host cannot hold fewer. */

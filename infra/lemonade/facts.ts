@@ -1,6 +1,6 @@
 // What THON relies on about Lemonade Server (lemond), each fact with the
-// release it was read from (lemonade-sdk/lemonade sources; see the README's
-// "Local LLM" section). Everything version-dependent lives here, so a new
+// release it was read from (lemonade-sdk/lemonade sources; see
+// docs/llm.md). Everything version-dependent lives here, so a new
 // Lemonade release is one edit.
 import { versionAtLeast } from "../apisix/versions.ts";
 

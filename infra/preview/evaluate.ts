@@ -3,10 +3,10 @@
 // URN, parent, options and inputs, with secrets still marked. This is the
 // offline preview behind `thon plan`, the program tests and the benchmarks.
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
-import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc.js";
 import { previewMocks, type ProviderOutputs } from "./mocks.ts";
 import { stableJson } from "../render/json.ts";
+import { sha256 } from "../hash.ts";
+import { containsSecret, unwrapSecrets } from "../secrets.ts";
 import { limitStackTraces } from "../stackTraces.ts";
 
 // Internal but stable: waits until every registration the program started has been answered.
@@ -71,28 +71,7 @@ export interface EvaluateOptions {
   readonly outputs?: ProviderOutputs;
 }
 
-function containsSecret(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(containsSecret);
-  if (value !== null && typeof value === "object") {
-    const obj = value as Record<string, unknown>;
-    if (obj[specialSigKey] === specialSecretSig) return true;
-    return Object.values(obj).some(containsSecret);
-  }
-  return false;
-}
-
-/** A value as the program wrote it: Pulumi's secret markers (the wire form) taken off. */
-export function unwrapSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(unwrapSecrets);
-  if (value !== null && typeof value === "object") {
-    const obj = value as Record<string, unknown>;
-    if (obj[specialSigKey] === specialSecretSig) return unwrapSecrets(obj.value);
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
-  }
-  return value;
-}
-
-const sha = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+const sha = (text: string) => sha256(text).slice(0, 16);
 
 // One evaluation at a time: Pulumi's runtime state is process-global.
 let queue: Promise<unknown> = Promise.resolve();

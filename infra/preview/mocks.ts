@@ -5,9 +5,10 @@
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { stableJson } from "../render/json.ts";
+import { sha256 } from "../hash.ts";
 
 function digest(text: string, length = 16): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, length);
+  return sha256(text).slice(0, length);
 }
 
 /** A stable stand-in for a random password: same name and length, same value. @internal exported for tests */

@@ -4,7 +4,7 @@
 //
 // Kilo's config schema is strict: one unknown key and Kilo ignores the whole
 // global config ("failed to load global config, using defaults"). Only keys
-// read from Kilo's sources appear here (see the README). Kilo also rewrites
+// read from Kilo's sources appear here (see docs/llm.md). Kilo also rewrites
 // a global file that lacks "$schema" or permission.bash; both are present,
 // so the file stays as THON wrote it.
 import { stableJson } from "./json.ts";

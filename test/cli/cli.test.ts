@@ -3,44 +3,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main, projectDir, resolveEventFile, type Io } from "../../infra/cli/main.ts";
+import { projectDir, resolveEventFile } from "../../infra/cli/main.ts";
 import { loadEvent } from "../../infra/config/load.ts";
+import { COMMENTED_EVENT as COMMENTED, tempEvent, thon } from "../support/cli.ts";
 
 const DEV = join(import.meta.dirname, "../../stacks/dev/thon.yaml");
-
-async function thon(args: string[], cwd = mkdtempSync(join(tmpdir(), "thon-cli-")), answers?: string[]) {
-  let out = "";
-  let err = "";
-  const queue = [...(answers ?? [])];
-  const io: Io = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    cwd,
-    ...(answers ? { ask: async () => queue.shift() ?? "" } : {}),
-  };
-  const code = await main(args, io);
-  return { code, out, err, cwd };
-}
-
-const COMMENTED = `# Devfest 2026 participants
-event:
-  name: devfest # the event's name
-  host: 127.0.0.1
-groups:
-  alpha:
-    users:
-      - alice # team lead
-      - bob
-  beta:
-    users: [carol]
-`;
-
-function tempEvent(text = COMMENTED): { dir: string; file: string } {
-  const dir = mkdtempSync(join(tmpdir(), "thon-edit-"));
-  const file = join(dir, "thon.yaml");
-  writeFileSync(file, text);
-  return { dir, file };
-}
 
 describe("thon validate", () => {
   it("exits 0 on the dev stack's file", async () => {

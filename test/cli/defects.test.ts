@@ -6,48 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { buildCli, main, type Io } from "../../infra/cli/main.ts";
+import { buildCli, main } from "../../infra/cli/main.ts";
 import * as edit from "../../infra/cli/edit.ts";
 import { loadEvent, parseThonFile } from "../../infra/config/load.ts";
 import { toEvent } from "../../infra/config/event.ts";
+import { COMMENTED_EVENT as EVENT, tempEvent, thon } from "../support/cli.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
-
-async function thon(args: string[], cwd = mkdtempSync(join(tmpdir(), "thon-cli-")), answers?: string[], env?: NodeJS.ProcessEnv) {
-  let out = "";
-  let err = "";
-  const queue = [...(answers ?? [])];
-  const asked: string[] = [];
-  const io: Io = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    cwd,
-    ...(answers ? { ask: async (q: string) => (asked.push(q), queue.shift() ?? "") } : {}),
-    ...(env ? { env } : {}),
-  };
-  const code = await main(args, io);
-  return { code, out, err, cwd, asked, left: queue };
-}
-
-const EVENT = `# Devfest
-event:
-  name: devfest
-  host: 127.0.0.1
-groups:
-  alpha:
-    users:
-      - alice # team lead
-      - bob
-  beta:
-    users: [carol]
-`;
-
-function tempEvent(text = EVENT): { dir: string; file: string } {
-  const dir = mkdtempSync(join(tmpdir(), "thon-defects-"));
-  const file = join(dir, "thon.yaml");
-  writeFileSync(file, text);
-  return { dir, file };
-}
 
 function tempProject(): string {
   const dir = mkdtempSync(join(tmpdir(), "thon-project-"));

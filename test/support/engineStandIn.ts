@@ -36,6 +36,8 @@ import resourceGrpcModule from "@pulumi/pulumi/proto/resource_grpc_pb.js";
 import enginePbModule from "@pulumi/pulumi/proto/engine_pb.js";
 import engineGrpcModule from "@pulumi/pulumi/proto/engine_grpc_pb.js";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc.js";
+// Plain values for a provider: secrets unwrapped, as a provider that accepts secrets sees them after Check.
+import { unwrapSecrets } from "../../infra/secrets.ts";
 import type * as ResourcePb from "@pulumi/pulumi/proto/resource_pb.js";
 import type * as ResourceGrpc from "@pulumi/pulumi/proto/resource_grpc_pb.js";
 import type * as EnginePb from "@pulumi/pulumi/proto/engine_pb.js";
@@ -138,14 +140,6 @@ export const isSecret = (v: unknown): v is { [SIG.key]: string; value?: unknown 
   typeof v === "object" && v !== null && (v as Props)[SIG.key] === SIG.secret;
 
 const makeSecret = (v: unknown): unknown => (isSecret(v) ? v : { [SIG.key]: SIG.secret, value: v });
-
-/** Plain values for a provider: secrets unwrapped (as a provider that accepts secrets sees them after Check). */
-export function unwrapSecrets(v: unknown): unknown {
-  if (isSecret(v)) return unwrapSecrets(v.value);
-  if (Array.isArray(v)) return v.map(unwrapSecrets);
-  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
-  return v;
-}
 
 class EngineError extends Error {
   constructor(

@@ -19,11 +19,12 @@
 // same event many times, the same inputs give the same key, and a diff shows
 // no certificate change unless an input changed. Keys differ between
 // processes, like between two `pulumi up` of fresh stacks.
-import { createHash, createPrivateKey, createPublicKey, randomBytes, webcrypto } from "node:crypto";
+import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from "node:crypto";
 import "reflect-metadata"; // before @peculiar/x509 (tsyringe needs the Reflect metadata API)
 import * as x509 from "@peculiar/x509";
 import { stableJson } from "../../infra/render/json.ts";
-import { unwrapSecrets } from "../../infra/preview/evaluate.ts";
+import { unwrapSecrets } from "../../infra/secrets.ts";
+import { sha256 } from "../../infra/hash.ts";
 import type { Computed, ProviderOutputs } from "../../infra/preview/mocks.ts";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -241,7 +242,7 @@ function cached(type: string, fn: (name: string, inputs: State) => Promise<State
     type,
     (name, raw) => {
       const inputs = unwrapSecrets(raw) as State;
-      const key = createHash("sha256").update(`${type}\0${name}\0${stableJson(inputs)}`).digest("hex");
+      const key = sha256(`${type}\0${name}\0${stableJson(inputs)}`);
       let state = cache.get(key);
       if (state === undefined) {
         state = fn(name, inputs);
