@@ -1,11 +1,11 @@
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Event } from "../infra/config/event.ts";
 import type { LemonadePlan } from "../infra/lemonade/plan.ts";
 import { Model } from "../infra/providers/lemonade.ts";
 import { renderEnvFile, renderLemondUnit } from "../infra/render/systemd.ts";
-import { stableJson } from "../infra/render/json.ts";
+import { renderLemonadeConfig } from "../infra/render/lemonadeConfig.ts";
+import { sha256 } from "../infra/hash.ts";
 import { activationScript, ownedDirScript, removeUnitScript } from "../infra/render/hostScripts.ts";
 import { removeFileScript, writeFileScript } from "../infra/render/shell.ts";
 import type { Target } from "../infra/target.ts";
@@ -15,8 +15,6 @@ export interface LemonadeArgs {
   readonly plan: LemonadePlan;
   readonly target: Target;
 }
-
-const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /**
  * Lemonade Server (lemond) on the event host, serving one chat model and
@@ -87,7 +85,7 @@ export class Lemonade extends pulumi.ComponentResource {
     );
 
     const configPath = `${paths.cacheDir.replace(/\/+$/, "")}/config.json`;
-    const configText = stableJson(plan.configJson);
+    const configText = renderLemonadeConfig(plan.config);
     const owner = `${lemonade.user}:${lemonade.user}`;
     const config = target.command(
       `${name}-config`,
@@ -106,7 +104,7 @@ export class Lemonade extends pulumi.ComponentResource {
         create: activationScript(paths.systemctl, plan.unitName),
         // No delete: a replacement (new triggers) must not stop the service it just
         // restarted. Stopping belongs to the unit file's delete.
-        triggers: [sha(unitText), sha(configText), pulumi.secret(envText.apply(sha))],
+        triggers: [sha256(unitText), sha256(configText), pulumi.secret(envText.apply(sha256))],
       },
       { parent: this, dependsOn: [unit, envFile, config] },
     );

@@ -1,13 +1,28 @@
-// The pure planner: Event -> what each participant gets, named. No Pulumi
-// here, so the rules that matter most are tested as plain functions.
+// The pure planner: Event -> everything the program declares, named. No
+// Pulumi here, so the rules that matter most are tested as plain functions;
+// infra/program.ts declares the components from this plan and nothing else.
 //
 // Stable identity is the point. Every name and path below comes from the
-// participant's name alone, never from their group or position in the list:
-// moving alice from alpha to beta, or adding bob before her, leaves her
-// container, volume, socket folder and URL exactly as they were. The group
-// only reaches things that change in place (stack outputs, gateway consumers).
+// participant's name alone (infra/resourceNames.ts), never from their group
+// or position in the list: moving alice from alpha to beta, or adding bob
+// before her, leaves her container, volume, socket folder and URL exactly as
+// they were. The group only reaches things that change in place (stack
+// outputs, and in gateway.mode per-group the key she uses and the group
+// consumers' budgets).
 import type { Event, Participant } from "./config/event.ts";
 import type { RunState } from "./config/schema.ts";
+import { planLemonade, SANDBOX_HOST, type LemonadePlan } from "./lemonade/plan.ts";
+import { apisixLabels, consumerTokenLimit, type LimitOptions } from "./render/apisix.ts";
+import type { KiloConfigOptions } from "./render/kilo.ts";
+import {
+  COMPONENT_NAMES,
+  consumerResourceNames,
+  consumerUsername,
+  LABELS,
+  participantResourceNames,
+  routeId,
+  workspaceVolumeName,
+} from "./resourceNames.ts";
 
 /** Paths inside the sandbox image (infra/image/Dockerfile creates them). */
 export const SANDBOX_PATHS = {
@@ -25,24 +40,26 @@ export type WorkspacePlan =
   | { readonly kind: "bind"; readonly hostPath: string }
   | { readonly kind: "ephemeral" };
 
+/** Whose API key a participant's tools send. */
+export type KeyPlan =
+  /** Lemonade's one shared key (gateway off). */
+  | { readonly from: "lemonade" }
+  /** A gateway consumer's key: the participant's own (per-user) or their group's (per-group). */
+  | { readonly from: "consumer"; readonly consumer: string };
+
+/** What one participant gets from the local LLM. */
+export interface ParticipantLlmPlan {
+  readonly key: KeyPlan;
+  /** Where the Kilo Code config goes in the sandbox; its content is LlmPlan.kilo with this participant's key. */
+  readonly kiloPath: string;
+}
+
 export interface ParticipantPlan {
   readonly name: string;
   readonly group: string;
   readonly state: RunState;
   /** Pulumi logical names; also the Docker object names where one exists. */
-  readonly resourceNames: {
-    readonly sandbox: string;
-    readonly container: string;
-    readonly volume: string;
-    readonly password: string;
-    readonly socketDir: string;
-    readonly workspaceDir: string;
-    readonly stop: string;
-    /** The participant's nginx location file (components/proxy.ts). */
-    readonly proxyConfig: string;
-    /** The participant's nginx upstream file (their socket, with keepalive). */
-    readonly proxyUpstream: string;
-  };
+  readonly resourceNames: ReturnType<typeof participantResourceNames>;
   readonly containerName: string;
   readonly workspace: WorkspacePlan;
   /** Host folder holding only this participant's code-server socket. */
@@ -53,13 +70,78 @@ export interface ParticipantPlan {
   readonly url: string;
   /** Docker labels; identity only (labels force a container replacement when they change). */
   readonly labels: Readonly<Record<string, string>>;
+  /** Undefined with lemonade.enabled: false. */
+  readonly llm: ParticipantLlmPlan | undefined;
+}
+
+/** One APISIX consumer: a participant (per-user) or a group with members (per-group). */
+export interface ConsumerPlan {
+  readonly kind: "user" | "group";
+  /** The user or group it is named after. */
+  readonly owner: string;
+  /** The participants whose tools send its key, sorted. */
+  readonly members: readonly string[];
+  /** Pulumi names of the Consumer and of the random key behind it. */
+  readonly resourceNames: { readonly consumer: string; readonly key: string };
+  readonly username: string;
+  /** Its token budget (per-group: sized for the group); false with gateway.limit: false. */
+  readonly limit: LimitOptions | false;
+  readonly desc: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface RoutePlan {
+  readonly which: "chat" | "embeddings";
+  readonly resourceName: string;
+  readonly routeId: string;
+}
+
+export interface GatewayPlan {
+  readonly resourceName: string;
+  readonly mode: "per-user" | "per-group";
+  readonly event: string;
+  readonly apisixVersion: string;
+  readonly adminUrl: string;
+  /** Lemonade as APISIX reaches it, without a trailing slash. */
+  readonly lemonadeUrl: string;
+  readonly chatModel: string;
+  readonly routes: readonly RoutePlan[];
+  /** Sorted by owner. */
+  readonly consumers: readonly ConsumerPlan[];
+  /** The OpenAI-compatible base URL as seen from inside a sandbox. */
+  readonly sandboxBaseUrl: string;
+}
+
+/** The `llm` stack output: what participants' tools use, from inside a sandbox. */
+export interface LlmOutputs {
+  readonly baseUrl: string;
+  readonly via: "gateway" | "lemonade";
+  readonly gatewayMode?: "per-user" | "per-group";
+  readonly chatModel: string;
+  readonly embeddingModel?: string;
+  readonly lemondUnit: string;
+}
+
+export interface LlmPlan {
+  /** The Lemonade component's name. */
+  readonly resourceName: string;
+  readonly lemonade: LemonadePlan;
+  readonly gateway: GatewayPlan | undefined;
+  /** The Kilo Code config every sandbox gets, but for the key (ParticipantLlmPlan.key). */
+  readonly kilo: Omit<KiloConfigOptions, "apiKey">;
+  readonly outputs: LlmOutputs;
 }
 
 export interface EventPlan {
   readonly event: string;
   readonly baseUrl: string;
   readonly caCertUrl: string;
+  /** Pulumi names of the event-wide components. */
+  readonly componentNames: { readonly image: string; readonly tls: string; readonly proxy: string };
+  /** Sorted by name. */
   readonly participants: readonly ParticipantPlan[];
+  /** The local LLM: Lemonade, the gateway, Kilo Code; undefined with lemonade.enabled: false. */
+  readonly llm: LlmPlan | undefined;
 }
 
 /** The root URL participants use: https://host[:port]/ */
@@ -69,53 +151,141 @@ export function baseUrl(event: Pick<Event, "host" | "proxy">): string {
   return `https://${host}${port}/`;
 }
 
+/**
+ * Where a user's workspace lives, whether or not they are still in the event:
+ * the sandbox mounts it, and `thon purge <user>` deletes it after they left.
+ */
+export function planWorkspace(event: Pick<Event, "workspace">, user: string): WorkspacePlan {
+  return event.workspace.mode === "volume"
+    ? { kind: "volume", volumeName: workspaceVolumeName(user) }
+    : event.workspace.mode === "bind"
+      ? { kind: "bind", hostPath: `${event.workspace.hostDir.replace(/\/+$/, "")}/${user}` }
+      : { kind: "ephemeral" };
+}
+
+/** Whose key a participant uses: see KeyPlan. */
+function planKey(event: Pick<Event, "gateway">, p: Participant): KeyPlan {
+  if (!event.gateway.enabled) return { from: "lemonade" };
+  return event.gateway.mode === "per-user"
+    ? { from: "consumer", consumer: consumerResourceNames("user", p.name).consumer }
+    : { from: "consumer", consumer: consumerResourceNames("group", p.group).consumer };
+}
+
+/**
+ * One participant's plan. Also plans someone no longer in the event, from
+ * their name alone: `thon purge` finds their volume or folder this way
+ * (planWorkspace gives just that part).
+ */
 export function planParticipant(event: Event, p: Participant): ParticipantPlan {
   const n = p.name;
-  const workspace: WorkspacePlan =
-    event.workspace.mode === "volume"
-      ? { kind: "volume", volumeName: `thon-workspace-${n}` }
-      : event.workspace.mode === "bind"
-        ? { kind: "bind", hostPath: `${event.workspace.hostDir.replace(/\/+$/, "")}/${n}` }
-        : { kind: "ephemeral" };
   const socketHostDir = `${event.proxy.socketDir.replace(/\/+$/, "")}/${n}`;
   return {
     name: n,
     group: p.group,
     state: p.state,
-    resourceNames: {
-      sandbox: `thon-${n}`,
-      container: `thon-${n}`,
-      volume: `thon-workspace-${n}`,
-      password: `thon-password-${n}`,
-      socketDir: `thon-sockets-${n}`,
-      workspaceDir: `thon-workspace-dir-${n}`,
-      stop: `thon-stop-${n}`,
-      proxyConfig: `thon-nginx-${n}`,
-      // Not thon-nginx-upstream-<user>: that is also thon-nginx-<user> for a user named "upstream-<user>".
-      proxyUpstream: `thon-upstream-${n}`,
-    },
-    containerName: `thon-${n}`,
-    workspace,
+    resourceNames: participantResourceNames(n),
+    containerName: participantResourceNames(n).container,
+    workspace: planWorkspace(event, n),
     socketHostDir,
     socketHostPath: `${socketHostDir}/code-server.sock`,
     endpointPath: `/${n}/`,
     url: `${baseUrl(event)}${n}/`,
     labels: {
-      "org.thon.event": event.name,
-      "org.thon.managed-by": "pulumi",
-      "org.thon.user": n,
+      [LABELS.event]: event.name,
+      [LABELS.managedBy]: "pulumi",
+      [LABELS.user]: n,
+    },
+    llm: event.lemonade.enabled ? { key: planKey(event, p), kiloPath: SANDBOX_PATHS.kiloConfig } : undefined,
+  };
+}
+
+/** The gateway's consumers: one per participant, or one per group with members. */
+function planConsumers(event: Pick<Event, "name" | "gateway" | "groups" | "participants">): ConsumerPlan[] {
+  const gw = event.gateway;
+  const consumer = (kind: "user" | "group", owner: string, members: readonly string[]): ConsumerPlan => {
+    const size = members.length;
+    return {
+      kind,
+      owner,
+      members: [...members].sort(),
+      resourceNames: consumerResourceNames(kind, owner),
+      username: consumerUsername(event.name, kind, owner),
+      limit:
+        gw.limit === false
+          ? false
+          : {
+              apisixVersion: gw.apisixVersion,
+              tokens: consumerTokenLimit(gw.mode, gw.limit.tokens, size),
+              windowSeconds: gw.limit.windowSeconds,
+              redis: gw.redis,
+            },
+      desc: kind === "user" ? `THON ${event.name}: participant ${owner}` : `THON ${event.name}: group ${owner} (${size} participants)`,
+      labels: apisixLabels(event.name),
+    };
+  };
+  return gw.mode === "per-user"
+    ? event.participants.map((p) => consumer("user", p.name, [p.name]))
+    : event.groups.filter((g) => g.users.length > 0).map((g) => consumer("group", g.name, g.users));
+}
+
+/** The local LLM; undefined with lemonade.enabled: false. */
+export function planLlm(event: Event): LlmPlan | undefined {
+  if (!event.lemonade.enabled) return undefined;
+  const lemonade = planLemonade(event);
+  const gw = event.gateway;
+  const name = COMPONENT_NAMES.gateway;
+  const gateway: GatewayPlan | undefined = gw.enabled
+    ? {
+        resourceName: name,
+        mode: gw.mode,
+        event: event.name,
+        apisixVersion: gw.apisixVersion,
+        adminUrl: gw.adminUrl,
+        lemonadeUrl: (gw.lemonadeUrl ?? `http://127.0.0.1:${lemonade.port}`).replace(/\/+$/, ""),
+        chatModel: lemonade.chat.id,
+        routes: (lemonade.embedding ? (["chat", "embeddings"] as const) : (["chat"] as const)).map((which) => ({
+          which,
+          resourceName: `${name}-${which}`,
+          routeId: routeId(event.name, which),
+        })),
+        consumers: planConsumers(event),
+        sandboxBaseUrl: `http://${SANDBOX_HOST}:${gw.port}/v1`,
+      }
+    : undefined;
+  const sandboxBaseUrl = gateway ? gateway.sandboxBaseUrl : lemonade.sandboxBaseUrl;
+  const kilo = event.lemonade.kilo;
+  return {
+    resourceName: COMPONENT_NAMES.lemonade,
+    lemonade,
+    gateway,
+    kilo: {
+      providerName: `THON ${event.name}`,
+      baseURL: sandboxBaseUrl,
+      chat: { id: lemonade.chat.id, displayName: lemonade.chat.displayName, context: lemonade.chat.guaranteedCtx, output: lemonade.chat.outputTokens },
+      indexing: lemonade.embedding && kilo.indexing ? { model: lemonade.embedding.id, dimension: lemonade.embedding.dimension } : undefined,
+      bash: kilo.bash,
+    },
+    outputs: {
+      baseUrl: sandboxBaseUrl,
+      via: gateway ? "gateway" : "lemonade",
+      ...(gateway ? { gatewayMode: gateway.mode } : {}),
+      chatModel: lemonade.chat.id,
+      ...(lemonade.embedding ? { embeddingModel: lemonade.embedding.id } : {}),
+      lemondUnit: lemonade.unitName,
     },
   };
 }
 
-/** Plans every participant, sorted by name. */
+/** Plans the whole event; participants sorted by name. */
 export function planEvent(event: Event): EventPlan {
   const root = baseUrl(event);
   return {
     event: event.name,
     baseUrl: root,
     caCertUrl: `${root}ca.crt`,
+    componentNames: { image: COMPONENT_NAMES.image, tls: COMPONENT_NAMES.tls, proxy: COMPONENT_NAMES.proxy },
     participants: event.participants.map((p) => planParticipant(event, p)),
+    llm: planLlm(event),
   };
 }
 

@@ -1,13 +1,17 @@
 // The whole event as resources: Event -> plan -> components -> outputs.
 // `infra/index.ts` runs it for `pulumi up`; `thon plan`, the tests and the
-// benchmarks run the very same function under Pulumi's mocks.
+// benchmarks run the very same function under Pulumi's mocks. The one place
+// components are declared: every name and per-participant decision comes
+// from the planner (infra/plan.ts), this file only wires components together.
 import * as pulumi from "@pulumi/pulumi";
 import type { Event } from "./config/event.ts";
-import { planEvent } from "./plan.ts";
-import { createTarget } from "./target.ts";
-import { Sandbox } from "../components/sandbox.ts";
+import { planEvent, type LlmOutputs, type LlmPlan, type ParticipantPlan } from "./plan.ts";
+import { renderKiloConfig } from "./render/kilo.ts";
+import { createTarget, type Target } from "./target.ts";
+import { Sandbox, type SandboxFile } from "../components/sandbox.ts";
 import { SandboxImage } from "../components/sandboxImage.ts";
-import { defineLlm, type LlmOutputs } from "./llm.ts";
+import { Lemonade } from "../components/lemonade.ts";
+import { Gateway } from "../components/gateway.ts";
 import { Tls } from "../components/tls.ts";
 import { Proxy } from "../components/proxy.ts";
 
@@ -45,12 +49,12 @@ export interface EventOutputs {
 export function defineEvent(event: Event): EventOutputs {
   const plan = planEvent(event);
   const target = createTarget(event.target);
-  const image = new SandboxImage("thon-sandbox-image", {
+  const image = new SandboxImage(plan.componentNames.image, {
     image: event.sandbox.image,
     build: event.sandbox.build,
     provider: target.docker,
   });
-  const llm = defineLlm(event, target);
+  const llm = plan.llm ? defineLlm(event, plan.llm, target) : undefined;
 
   const sandboxes = plan.participants.map(
     (p) =>
@@ -67,20 +71,20 @@ export function defineEvent(event: Event): EventOutputs {
 
   // The HTTPS entry. Certificates depend on the event's names only, so
   // adding participants never re-issues them; the proxy writes one file each.
-  const tls = new Tls("thon-tls", {
+  const tls = new Tls(plan.componentNames.tls, {
     eventName: event.name,
     host: event.host,
     altNames: event.altNames,
     tls: event.tls,
     target,
   });
-  new Proxy("thon-proxy", { event, participants: plan.participants, tls, target });
+  new Proxy(plan.componentNames.proxy, { event, participants: plan.participants, tls, target });
   const caCertUrl = tls.caCertPem !== undefined ? plan.caCertUrl : undefined;
 
   const participants = pulumi.all(
     sandboxes.map((s, i) => {
       const p = plan.participants[i]!;
-      return pulumi.all([s.password, llm?.apiKeyFor(p.name)]).apply(([password, apiKey]) => [
+      return pulumi.all([s.password, llm?.keyFor(p)]).apply(([password, apiKey]) => [
         p.name,
         {
           group: p.group,
@@ -104,11 +108,44 @@ export function defineEvent(event: Event): EventOutputs {
       altNames: [...event.altNames],
       ...(event.hostMemoryMiB !== undefined ? { hostMemoryMiB: event.hostMemoryMiB } : {}),
       tlsMaxValidityDays: event.tls.maxValidityDays,
-      ...(llm ? { llm: llm.outputs } : {}),
+      ...(plan.llm ? { llm: plan.llm.outputs } : {}),
     }),
     participants: pulumi.secret(participants.apply((entries) => Object.fromEntries(entries))),
     // null, not undefined: Pulumi warns about undefined stack outputs.
     caCertUrl: caCertUrl ?? null,
     caCertPem: tls.caCertPem ?? null,
+  };
+}
+
+interface Llm {
+  /** The participant's API key (secret): see KeyPlan. */
+  keyFor(p: ParticipantPlan): pulumi.Output<string>;
+  /** Files for the participant's sandbox: the Kilo Code config. */
+  filesFor(p: ParticipantPlan): SandboxFile[];
+}
+
+/** Lemonade and, when on, the gateway; with lemonade.enabled: false the plan has no llm and nothing is declared. */
+function defineLlm(event: Event, plan: LlmPlan, target: Target): Llm {
+  const lemonade = new Lemonade(plan.resourceName, { lemonade: event.lemonade, plan: plan.lemonade, target });
+  const gateway = plan.gateway
+    ? new Gateway(plan.gateway.resourceName, {
+        plan: plan.gateway,
+        lemonadeApiKey: lemonade.apiKey,
+        adminKey: new pulumi.Config("thon").getSecret("apisixAdminKey"),
+      })
+    : undefined;
+  const keyFor = (p: ParticipantPlan): pulumi.Output<string> => {
+    const key = p.llm?.key;
+    if (key?.from === "consumer" && gateway) return gateway.keyOf(key.consumer);
+    if (key?.from === "lemonade") return lemonade.apiKey;
+    throw new Error(`the plan gives ${p.name} no LLM key`);
+  };
+  return {
+    keyFor,
+    filesFor(p) {
+      // Only this participant's key goes in: a new key changes only their file.
+      const content = pulumi.secret(keyFor(p).apply((apiKey) => renderKiloConfig({ ...plan.kilo, apiKey })));
+      return [{ path: p.llm!.kiloPath, content }];
+    },
   };
 }

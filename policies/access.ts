@@ -10,7 +10,10 @@ import {
 } from "@pulumi/policy";
 import { configOf, dependenciesOf, eventFacts, isLoopback, isSandbox, nameOf, ofType, settle, show, TYPES, UNKNOWN, type Preview } from "./lib";
 
-/** code-server's `--auth` value in a command line, or undefined when the flag is absent. */
+/**
+ * code-server's `--auth` value in a command line, or undefined when the flag is absent.
+ * @internal exported for tests.
+ */
 export function authMode(command: readonly (string | typeof UNKNOWN)[]): string | typeof UNKNOWN | undefined {
   let mode: string | typeof UNKNOWN | undefined;
   command.forEach((arg, i) => {

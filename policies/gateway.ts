@@ -20,19 +20,11 @@
 import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { configOf, eventFacts, hostOf, isIpAddress, isLoopback, isPrivateAddress, ofType, settle, show, UNKNOWN, type Unknown } from "./lib";
 
-export const APISIX_TYPE_PREFIX = "pulumi-nodejs:dynamic/apisix:";
+const APISIX_TYPE_PREFIX = "pulumi-nodejs:dynamic/apisix:";
 export const APISIX_TYPES = {
   consumer: `${APISIX_TYPE_PREFIX}Consumer`,
   route: `${APISIX_TYPE_PREFIX}Route`,
 } as const;
-
-/**
- * The consumer username the program gives a participant or a group
- * (infra/render/apisix.ts consumerUsername; a test keeps the two equal).
- */
-export function consumerUsernameFor(event: string, kind: "user" | "group", name: string): string {
-  return kind === "user" ? `thon_${event}_${name}` : `thon_${event}_group_${name}`;
-}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -40,7 +32,7 @@ const positiveInteger = (v: unknown) => typeof v === "number" && Number.isIntege
 const hasUnknown = (v: unknown): boolean => v === UNKNOWN || (Array.isArray(v) ? v.some(hasUnknown) : isObj(v) && Object.values(v).some(hasUnknown));
 
 /** What is wrong with a consumer's `key` input; undefined when it is a key (or made at deploy). */
-export function consumerKeyProblem(key: unknown): string | undefined {
+function consumerKeyProblem(key: unknown): string | undefined {
   // Made from a random.RandomPassword: unknown at a first preview, and there at deploy.
   if (key === UNKNOWN) return undefined;
   if (key === undefined) return "has no key (the key input the provider turns into key-auth)";
@@ -51,7 +43,7 @@ export function consumerKeyProblem(key: unknown): string | undefined {
 }
 
 /** What is wrong with a consumer's token budget (plugins["ai-rate-limiting"]); undefined when it has one. */
-export function rateLimitProblem(plugins: unknown): string | undefined {
+function rateLimitProblem(plugins: unknown): string | undefined {
   if (plugins === UNKNOWN) return "has plugins (its rate limit) unknown at preview; they come from thon.yaml and must be literal";
   const limit = isObj(plugins) ? plugins["ai-rate-limiting"] : undefined;
   if (limit === undefined) return "has no rate limit (plugins[\"ai-rate-limiting\"]), so one key can use up the LLM for everyone";

@@ -6,6 +6,7 @@
 // (see package.json and tsconfig.json here), so it imports nothing from the
 // program's ES modules and writes relative imports without extensions.
 import { UnknownValueError, type PolicyResource, type StackValidationArgs } from "@pulumi/policy";
+import { LABELS } from "../infra/resourceNames";
 
 // ---------------------------------------------------------------------------
 // Unknown values
@@ -60,10 +61,6 @@ export function settle<T>(props: T): Preview<T> {
   return settleValue(() => props) as Preview<T>;
 }
 
-export function isUnknown(value: unknown): value is Unknown {
-  return value === UNKNOWN;
-}
-
 /** A value for a message: strings quoted, unknowns named. */
 export function show(value: unknown): string {
   if (value === UNKNOWN) return "(unknown at preview)";
@@ -72,15 +69,10 @@ export function show(value: unknown): string {
 }
 
 // ---------------------------------------------------------------------------
-// THON's conventions (infra/plan.ts, components/sandbox.ts); a test checks they match.
+// THON's conventions. The label keys are the planner's own
+// (infra/resourceNames.ts imports nothing, so this CommonJS pack can load it).
 
-export const LABELS = {
-  event: "org.thon.event",
-  user: "org.thon.user",
-  purpose: "org.thon.purpose",
-  /** On workspace volumes: the program keeps them when they leave the stack (retainOnDelete). */
-  onDelete: "org.thon.on-delete",
-} as const;
+export { LABELS };
 
 export const TYPES = {
   stack: "pulumi:pulumi:Stack",

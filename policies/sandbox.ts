@@ -3,7 +3,7 @@
 // before anything is created.
 import * as docker from "@pulumi/docker";
 import { validateResourceOfType, type EnforcementLevel, type ResourceValidationPolicy } from "@pulumi/policy";
-import { configOf, isSandbox, isUnknown, nameOf, settle, show, UNKNOWN } from "./lib";
+import { configOf, isSandbox, nameOf, settle, show, UNKNOWN } from "./lib";
 
 // Capabilities that give a container power over the host or its neighbours.
 const DANGEROUS_CAPABILITIES = new Set([
@@ -90,7 +90,10 @@ function normalizePath(path: string): string {
   return `/${parts.join("/")}`;
 }
 
-/** Why mounting `source` is dangerous, or undefined when it is not. */
+/**
+ * Why mounting `source` is dangerous, or undefined when it is not.
+ * @internal exported for tests.
+ */
 export function sensitiveHostPath(source: string): string | undefined {
   const path = normalizePath(source);
   if (SOCKET_NAME.test(path)) return "a container engine's socket (root on the host)";

@@ -2,7 +2,7 @@
 // (components/lemonade.ts: the command thon-lemonade-env writes
 // LEMONADE_API_KEY and LEMONADE_ADMIN_API_KEY, both random.RandomPassword,
 // from stdin with mode 0600) and each sandbox's Kilo Code config
-// (infra/llm.ts: a container upload holding the participant's gateway key,
+// (infra/program.ts: a container upload holding the participant's gateway key,
 // or Lemonade's key without the gateway, with permissions 0600).
 import type { EnforcementLevel, StackValidationPolicy } from "@pulumi/policy";
 import { checkSecretFiles } from "./files";

@@ -1,6 +1,8 @@
 // Rules over the whole stack: names, capacity, the participant list.
 import type { EnforcementLevel, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { APISIX_TYPES, consumerUsernameFor } from "./gateway";
+// The planner's names (infra/resourceNames.ts imports nothing, so this CommonJS pack can load it).
+import { consumerUsername } from "../infra/resourceNames";
+import { APISIX_TYPES } from "./gateway";
 import { configOf, eventFacts, isSandbox, LABELS, labelMap, ofType, settle, show, TYPES, UNKNOWN } from "./lib";
 
 interface SandboxView {
@@ -141,7 +143,7 @@ function consumerProblems(resources: readonly PolicyResource[], facts: ReturnTyp
   }
   const perUser = facts.gatewayMode === "per-user";
   const owners = perUser ? facts.participants : Object.keys(facts.groups).filter((g) => (facts.groups![g] ?? []).length > 0).sort();
-  const expected = new Map(owners.map((o) => [consumerUsernameFor(facts.name!, perUser ? "user" : "group", o), o]));
+  const expected = new Map(owners.map((o) => [consumerUsername(facts.name!, perUser ? "user" : "group", o), o]));
   const missing = [...expected].filter(([u]) => !usernames.has(u)).map(([, o]) => o);
   const extra = [...usernames].filter((u) => !expected.has(u)).sort();
   const what = perUser ? "participant" : "group";

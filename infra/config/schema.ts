@@ -55,63 +55,57 @@ export const eventSchema = z
       .string()
       .regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, {
         error: "event.name must be 1 to 40 characters of lower-case letters, digits and '-'",
-      }),
-    /** The host name or IP address participants type into their browser. */
-    host: hostName,
-    /** More names or addresses the certificate must cover. */
-    altNames: z.array(hostName).default([]),
-    /** The host's memory, for the capacity check of the policy pack. */
-    hostMemory: size("event.hostMemory").optional(),
+      })
+      .describe("The event's name: 1 to 40 lower-case letters, digits and '-'; used in resource names, labels and the stack outputs."),
+    host: hostName.describe("The DNS name or IP address participants type into their browser, without scheme or port."),
+    altNames: z.array(hostName).default([]).describe("More names or addresses the certificate must cover (IPs as IP SANs, names as DNS SANs)."),
+    hostMemory: size("event.hostMemory").optional().describe('The host\'s memory ("24GiB"), for the policy pack\'s capacity check (thon-host-memory).'),
   })
   .strict();
 
 export const sandboxSchema = z
   .object({
-    image: z.string().min(1).default("thon-sandbox:4.100.3"),
-    /** Build the image from a Dockerfile instead of pulling `image`. */
+    image: z.string().min(1).default("thon-sandbox:4.100.3").describe("The image every sandbox runs (infra/image/Dockerfile builds it)."),
     build: z
       .object({
-        context: z.string().min(1),
-        dockerfile: z.string().min(1).default("Dockerfile"),
+        context: z.string().min(1).describe("The build context, relative to thon.yaml (handed to the Docker provider relative to infra/, where Pulumi runs it)."),
+        dockerfile: z.string().min(1).default("Dockerfile").describe("The Dockerfile, relative to the context."),
       })
       .strict()
-      .optional(),
-    cpus: z.number({ error: "sandbox.cpus must be a number of CPUs such as 1 or 0.5" }).positive().max(512).default(1),
-    memory: size("sandbox.memory").default(2048),
-    auth: z.enum(["password", "none"], { error: 'sandbox.auth must be "password" or "none"' }).default("password"),
-    passwordLength: z.number().int().min(16, { error: "passwords shorter than 16 characters are guessable; use 16 or more" }).max(128).default(24),
+      .optional()
+      .describe("Build the image from a Dockerfile instead of pulling `image`."),
+    cpus: z.number({ error: "sandbox.cpus must be a number of CPUs such as 1 or 0.5" }).positive().max(512).default(1).describe("CPUs per participant (a limit, not a reservation)."),
+    memory: size("sandbox.memory").default(2048).describe('Memory per participant ("2GiB", "512MiB" or a number of MiB); no swap beyond it.'),
+    auth: z.enum(["password", "none"], { error: 'sandbox.auth must be "password" or "none"' }).default("password").describe('"password": one random password per participant; "none": no login (loopback-only events).'),
+    passwordLength: z.number().int().min(16, { error: "passwords shorter than 16 characters are guessable; use 16 or more" }).max(128).default(24).describe("Length of each generated password (16 to 128)."),
     env: z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "environment variable names are letters, digits and '_'" }),
         z.union([z.string(), z.number(), z.boolean()]).transform(String),
       )
-      .default({}),
-    /** A VS Code settings file (JSON with comments), relative to thon.yaml. */
-    vscodeSettings: z.string().min(1).optional(),
-    /** Settings written inline; they win over the file. */
-    settings: z.record(z.string(), z.unknown()).default({}),
-    /** Extensions installed at first start (`publisher.name`), from the image's marketplace. */
+      .default({})
+      .describe("Extra environment variables for every sandbox."),
+    vscodeSettings: z.string().min(1).optional().describe("A VS Code settings file (JSON with comments), relative to thon.yaml."),
+    settings: z.record(z.string(), z.unknown()).default({}).describe("VS Code settings written inline; they win over the file."),
     extensions: z
       .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*\.[A-Za-z0-9][A-Za-z0-9.-]*(@[0-9A-Za-z.+-]+)?$/, {
         error: 'extensions are written "publisher.name" (e.g. "ms-python.python")',
       }))
-      .default([]),
-    restart: z.enum(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped"),
-    /** "bridge" (outgoing network, nothing published), "none" (isolated) or a network you created. */
-    network: z.string().min(1).default("bridge"),
-    /** The user the container runs as; must own /workspace in the image. */
-    user: z.string().regex(/^\d+(:\d+)?$/, { error: 'sandbox.user must be "uid:gid" in numbers, e.g. "1000:1000"' }).default("1000:1000"),
-    /** Default run state of every sandbox; groups and users may override it. */
-    state: runState.default("running"),
+      .default([])
+      .describe('Extensions ("publisher.name", optionally "@version") installed in the background at a container\'s first start, from the image\'s marketplace.'),
+    restart: z.enum(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped").describe("The containers' Docker restart policy."),
+    network: z.string().min(1).default("bridge").describe('"bridge" (outgoing network, nothing published), "none" (isolated) or a Docker network you created.'),
+    user: z.string().regex(/^\d+(:\d+)?$/, { error: 'sandbox.user must be "uid:gid" in numbers, e.g. "1000:1000"' }).default("1000:1000").describe('The user the container runs as ("uid:gid"); must own /workspace in the image.'),
+    state: runState.default("running").describe("Default run state of every sandbox; groups and users may override it."),
   })
   .strict();
 
 export const workspaceSchema = z.discriminatedUnion(
   "mode",
   [
-    z.object({ mode: z.literal("volume") }).strict(),
-    z.object({ mode: z.literal("bind"), hostDir: absolutePath("workspace.hostDir") }).strict(),
-    z.object({ mode: z.literal("ephemeral") }).strict(),
+    z.object({ mode: z.literal("volume") }).strict().describe("a Docker volume per participant, kept on removal and on `pulumi destroy`."),
+    z.object({ mode: z.literal("bind"), hostDir: absolutePath("workspace.hostDir").describe("The host folder holding one folder per participant (<hostDir>/<user>).") }).strict().describe("a folder per participant under hostDir."),
+    z.object({ mode: z.literal("ephemeral") }).strict().describe("nothing kept: the workspace goes with the container."),
   ],
   { error: 'workspace.mode must be "volume", "bind" (with hostDir) or "ephemeral"' },
 );
@@ -119,66 +113,55 @@ export const workspaceSchema = z.discriminatedUnion(
 export const userEntrySchema = z.union(
   [
     participantName,
-    z.object({ name: participantName, state: runState.optional() }).strict(),
+    z.object({ name: participantName, state: runState.optional().describe("This participant's run state; wins over the group's.") }).strict(),
   ],
   { error: `a user is a name (${NAME_RULE}) or { name, state }` },
-);
+).describe("A participant: a name, or { name, state }.");
 
 export const groupSchema = z
   .object({
-    state: runState.optional(),
-    users: z.array(userEntrySchema, { error: "users must be a list of names" }).default([]),
+    state: runState.optional().describe("The group's run state; wins over sandbox.state."),
+    users: z.array(userEntrySchema, { error: "users must be a list of names" }).default([]).describe(`The group's participants; names are ${NAME_RULE}, unique across groups.`),
   })
   .strict();
 
 export const tlsSchema = z
   .object({
-    mode: z.enum(["ca", "selfsigned", "provided"], { error: 'tls.mode must be "ca", "selfsigned" or "provided"' }).default("ca"),
-    algorithm: z.enum(["ECDSA", "RSA"]).default("ECDSA"),
-    ecdsaCurve: z.enum(["P256", "P384"]).default("P256"),
-    rsaBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)], { error: "tls.rsaBits must be 2048, 3072 or 4096" }).default(3072),
-    /** Lifetime of the server certificate. */
-    validityDays: z.number().int().positive().default(90),
-    /** Lifetime of the event CA (mode ca). */
-    caValidityDays: z.number().int().positive().default(365),
-    /** The longest lifetime the policy pack accepts. */
-    maxValidityDays: z.number().int().positive().default(397),
-    organization: z.string().min(1).default("THON"),
-    /** mode provided: an existing certificate chain and key on the host (e.g. from an ACME client). */
-    certFile: absolutePath("tls.certFile").optional(),
-    keyFile: absolutePath("tls.keyFile").optional(),
+    mode: z.enum(["ca", "selfsigned", "provided"], { error: 'tls.mode must be "ca", "selfsigned" or "provided"' }).default("ca").describe('"ca": an event CA and a server certificate it signs; "selfsigned": one self-signed certificate; "provided": existing files (certFile, keyFile).'),
+    algorithm: z.enum(["ECDSA", "RSA"]).default("ECDSA").describe("Key algorithm of the CA and server keys."),
+    ecdsaCurve: z.enum(["P256", "P384"]).default("P256").describe("The curve, with algorithm ECDSA."),
+    rsaBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)], { error: "tls.rsaBits must be 2048, 3072 or 4096" }).default(3072).describe("The key size, with algorithm RSA."),
+    validityDays: z.number().int().positive().default(90).describe("Lifetime of the server certificate, in days; re-issued by a `pulumi up` in the last third of its life."),
+    caValidityDays: z.number().int().positive().default(365).describe("Lifetime of the event CA, in days (mode ca)."),
+    maxValidityDays: z.number().int().positive().default(397).describe("The longest certificate lifetime the policy pack accepts, in days."),
+    organization: z.string().min(1).default("THON").describe("The certificates' organization (O)."),
+    certFile: absolutePath("tls.certFile").optional().describe("Mode provided: the certificate chain on the host (e.g. from an ACME client)."),
+    keyFile: absolutePath("tls.keyFile").optional().describe("Mode provided: the certificate's key on the host."),
   })
   .strict();
 
 export const proxySchema = z
   .object({
-    /** "host": the host's nginx (like the original); "container": nginx run by the program. */
-    mode: z.enum(["host", "container"]).default("host"),
-    httpsPort: z.number().int().min(1).max(65535).default(443),
-    /** Port of the redirect to HTTPS; 0 turns it off. */
-    httpPort: z.number().int().min(0).max(65535).default(80),
-    /** The one address nginx listens on (e.g. 127.0.0.1); default every IPv4 address. */
+    mode: z.enum(["host", "container"]).default("host").describe('"host": the host\'s nginx (like the original); "container" is refused by validation for now.'),
+    httpsPort: z.number().int().min(1).max(65535).default(443).describe("The HTTPS port participants connect to."),
+    httpPort: z.number().int().min(0).max(65535).default(80).describe("Port of the redirect to HTTPS; 0 turns it off."),
     listenAddress: z
       .string()
       .refine((a) => isIP(a) !== 0, { error: "proxy.listenAddress must be an IP address such as 192.0.2.10 or ::1 (not a name)" })
-      .optional(),
-    /** Where nginx's files go: the server file, one file per participant, certificates. */
-    configDir: absolutePath("proxy.configDir").default("/etc/nginx/thon"),
-    /** The folder nginx includes server files from (the host's conf.d). */
-    includeDir: absolutePath("proxy.includeDir").default("/etc/nginx/conf.d"),
-    /** Parent of the per-participant socket folders; persistent, so sandboxes come back after a reboot. */
-    socketDir: absolutePath("proxy.socketDir").default("/var/lib/thon/sockets"),
-    /** The group nginx's workers run in; it alone may connect to the sandboxes' sockets. */
-    socketGroup: z.string().min(1).default("www-data"),
-    clientMaxBodySize: z.string().regex(/^\d+[kKmMgG]?$/, { error: 'proxy.clientMaxBodySize is an nginx size such as "100m"' }).default("100m"),
-    /** The nginx command, options included (e.g. "nginx -c /etc/nginx/nginx.conf"); used for -t and -s reload. */
-    nginx: z.string().min(1).default("nginx"),
-    accessLog: absolutePath("proxy.accessLog").optional(),
+      .optional()
+      .describe("The one address nginx listens on (e.g. 127.0.0.1); unset: every IPv4 address."),
+    configDir: absolutePath("proxy.configDir").default("/etc/nginx/thon").describe("Where nginx's files go: one file per participant (locations, upstreams) and the certificates."),
+    includeDir: absolutePath("proxy.includeDir").default("/etc/nginx/conf.d").describe("The folder nginx includes server files from (the host's conf.d); the event's server file goes here."),
+    socketDir: absolutePath("proxy.socketDir").default("/var/lib/thon/sockets").describe("Parent of the per-participant socket folders; persistent, so sandboxes come back after a reboot."),
+    socketGroup: z.string().min(1).default("www-data").describe("The group nginx's workers run in (www-data on Debian, nginx on Fedora/RHEL); it alone may connect to the sandboxes' sockets."),
+    clientMaxBodySize: z.string().regex(/^\d+[kKmMgG]?$/, { error: 'proxy.clientMaxBodySize is an nginx size such as "100m"' }).default("100m").describe("nginx's client_max_body_size: the largest upload through the proxy."),
+    nginx: z.string().min(1).default("nginx").describe('The nginx command, options included (e.g. "nginx -c /etc/nginx/nginx.conf"); used for -t and -s reload.'),
+    accessLog: absolutePath("proxy.accessLog").optional().describe("nginx's access log for the event (buffered); unset: /var/log/nginx/thon-<event>.access.log."),
   })
   .strict();
 
 // --- lemonade and gateway (issue 5). Facts behind the defaults: infra/lemonade/facts.ts,
-// infra/apisix/versions.ts and the README's "Local LLM" section.
+// infra/apisix/versions.ts and docs/llm.md.
 const modelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
   error: "a model name is letters, digits, '.', '_' and '-' (THON registers it as user.<name>)",
 });
@@ -188,28 +171,24 @@ const ggufCheckpoint = z.string().regex(/^[^\s:]+\/[^\s:]+(:[^\s:]+)?$/, {
 
 /** What every model Lemonade serves has: its name, its GGUF and its context per participant. */
 const modelFields = {
-  name: modelName,
-  checkpoint: ggufCheckpoint,
-  recipe: z.string().min(1).default("llamacpp"),
-  /** Context per parallel slot (the original's per-user context). */
-  ctxPerUser: z.number().int().positive(),
-  /** Upper bound for the model's whole context (ctxPerUser x slots); the KV cache must fit memory. */
-  maxCtxSize: z.number().int().positive().optional(),
+  name: modelName.describe("The model's name; THON registers it in Lemonade as user.<name>."),
+  checkpoint: ggufCheckpoint.describe('The GGUF: "<hugging face repo>:<variant>".'),
+  recipe: z.string().min(1).default("llamacpp").describe("Lemonade's recipe for the model."),
+  ctxPerUser: z.number().int().positive().describe("Context per parallel slot (the original's per-user context)."),
+  maxCtxSize: z.number().int().positive().optional().describe("Upper bound for the model's whole context (ctxPerUser x slots); the KV cache must fit memory."),
 };
 
 const chatModelSchema = z
   .object({
     ...modelFields,
-    /** Kilo's limit.output for this model. */
-    outputTokens: z.number().int().positive().default(8192),
+    outputTokens: z.number().int().positive().default(8192).describe("Kilo's limit.output for this model."),
   })
   .strict();
 
 const embeddingModelSchema = z
   .object({
     ...modelFields,
-    /** Vector size; Kilo cannot look it up for an openai-compatible model and refuses to index without it. */
-    dimension: z.number().int().positive(),
+    dimension: z.number().int().positive().describe("Vector size; Kilo cannot look it up for an openai-compatible model and refuses to index without it."),
   })
   .strict();
 
@@ -217,17 +196,11 @@ const lemonadePathsDefault = { ...LEMONADE_DEFAULT_PATHS };
 
 export const lemonadeSchema = z
   .object({
-    enabled: z.boolean().default(false),
-    /** The Lemonade Server release on the host (10.1 or later): decides the unit name and the reserved llama.cpp flags. */
-    version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'lemonade.version is a release such as "11.7"' }).default("11.7"),
-    /**
-     * Address lemond listens on. Unset: 127.0.0.1 when the gateway is on (only
-     * APISIX talks to it), 0.0.0.0 when it is off (sandboxes reach it directly).
-     */
-    host: z.string().min(1).optional(),
-    port: z.number().int().min(1).max(65535).default(13305),
-    /** Lemonade as the machine running `pulumi up` reaches it (model pull/load). Default http://127.0.0.1:<port>. */
-    apiUrl: z.url({ error: "lemonade.apiUrl must be a URL such as http://127.0.0.1:13305" }).optional(),
+    enabled: z.boolean().default(false).describe("Run Lemonade Server (lemond) on the event host for every sandbox."),
+    version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'lemonade.version is a release such as "11.7"' }).default("11.7").describe("The Lemonade Server release on the host (10.1 or later): decides the unit name and the reserved llama.cpp flags."),
+    host: z.string().min(1).optional().describe("Address lemond listens on. Unset: 127.0.0.1 when the gateway is on (only APISIX talks to it), 0.0.0.0 when it is off (sandboxes reach it directly)."),
+    port: z.number().int().min(1).max(65535).default(13305).describe("The port lemond listens on."),
+    apiUrl: z.url({ error: "lemonade.apiUrl must be a URL such as http://127.0.0.1:13305" }).optional().describe("Lemonade as the machine running `pulumi up` reaches it (model pull/load); unset: http://127.0.0.1:<port>."),
     chatModel: chatModelSchema.default({
       name: "gemma-4-31b-it",
       checkpoint: "unsloth/gemma-4-31B-it-GGUF:Q8_K_XL",
@@ -235,8 +208,7 @@ export const lemonadeSchema = z
       ctxPerUser: 262144,
       maxCtxSize: 1048576,
       outputTokens: 8192,
-    }),
-    /** For Kilo's codebase indexing (semantic search); false turns it off. */
+    }).describe("The chat model every sandbox's Kilo Code uses."),
     embeddingModel: z.union([z.literal(false), embeddingModelSchema]).default({
       name: "nomic-embed-text-v1.5",
       checkpoint: "nomic-ai/nomic-embed-text-v1.5-GGUF:Q8_0",
@@ -244,76 +216,64 @@ export const lemonadeSchema = z
       ctxPerUser: 32768,
       maxCtxSize: 262144,
       dimension: 768,
-    }),
-    /** Upper bound for parallel slots (-np) per model; more participants queue for a slot. */
-    maxParallel: z.number().int().positive().default(16),
-    /** Extra llama-server flags, one token per item (["--flash-attn", "on"]); Lemonade's own flags are refused. */
-    llamacppArgs: z.array(z.string().regex(/^\S+$/, { error: "one flag or value per item, without spaces: [\"-t\", \"8\"]" })).default([]),
-    /** llamacpp.backend: auto, vulkan, rocm, cpu, ... */
-    backend: z.string().min(1).default("auto"),
-    /** The account lemond runs as (the package creates "lemonade"); owns the cache folder. */
-    user: z.string().min(1).default("lemonade"),
-    /** How long THON waits for lemond to answer after (re)starting it. */
-    startTimeoutSeconds: z.number().int().positive().default(180),
-    /** How long one model download may take. */
-    pullTimeoutMinutes: z.number().int().positive().default(240),
-    /** What THON puts into each participant's Kilo Code config. */
+    }).describe("The embedding model for Kilo's codebase indexing (semantic search); false turns it off."),
+    maxParallel: z.number().int().positive().default(16).describe("Upper bound for parallel slots (-np) per model; more participants queue for a slot."),
+    llamacppArgs: z.array(z.string().regex(/^\S+$/, { error: "one flag or value per item, without spaces: [\"-t\", \"8\"]" })).default([]).describe('Extra llama-server flags, one token per item (["--flash-attn", "on"]); Lemonade\'s own flags are refused.'),
+    backend: z.string().min(1).default("auto").describe("llamacpp.backend: auto, vulkan, rocm, cpu, ..."),
+    user: z.string().min(1).default("lemonade").describe('The account lemond runs as (the package creates "lemonade"); owns the cache folder.'),
+    startTimeoutSeconds: z.number().int().positive().default(180).describe("How long THON waits for lemond to answer after (re)starting it."),
+    pullTimeoutMinutes: z.number().int().positive().default(240).describe("How long one model download may take."),
     kilo: z
       .object({
-        /** Configure codebase indexing with the embedding model (participants still switch it on per project). */
-        indexing: z.boolean().default(true),
-        /** permission.bash: Kilo asks before running shell commands ("ask") or does not ("allow"). */
-        bash: z.enum(["ask", "allow", "deny"]).default("ask"),
+        indexing: z.boolean().default(true).describe("Configure codebase indexing with the embedding model (participants still switch it on per project)."),
+        bash: z.enum(["ask", "allow", "deny"]).default("ask").describe('permission.bash: Kilo asks before running shell commands ("ask"), does not ("allow"), or never runs them ("deny").'),
       })
       .strict()
-      .default({ indexing: true, bash: "ask" }),
+      .default({ indexing: true, bash: "ask" })
+      .describe("What THON puts into each participant's Kilo Code config."),
     paths: z
       .object({
-        unitDir: absolutePath("lemonade.paths.unitDir").default(lemonadePathsDefault.unitDir),
-        /** LEMONADE_CACHE_DIR: config.json, user_models.json and recipe_options.json live here. */
-        cacheDir: absolutePath("lemonade.paths.cacheDir").default(lemonadePathsDefault.cacheDir),
-        /** The keys (mode 0600, read by systemd as root). */
-        envFile: absolutePath("lemonade.paths.envFile").default(lemonadePathsDefault.envFile),
-        systemctl: z.string().min(1).default(lemonadePathsDefault.systemctl),
-        lemond: absolutePath("lemonade.paths.lemond").default(lemonadePathsDefault.lemond),
+        unitDir: absolutePath("lemonade.paths.unitDir").default(lemonadePathsDefault.unitDir).describe("Where THON writes lemond's systemd unit."),
+        cacheDir: absolutePath("lemonade.paths.cacheDir").default(lemonadePathsDefault.cacheDir).describe("LEMONADE_CACHE_DIR: config.json, user_models.json and recipe_options.json live here."),
+        envFile: absolutePath("lemonade.paths.envFile").default(lemonadePathsDefault.envFile).describe("The keys (mode 0600, read by systemd as root)."),
+        systemctl: z.string().min(1).default(lemonadePathsDefault.systemctl).describe("The systemctl command."),
+        lemond: absolutePath("lemonade.paths.lemond").default(lemonadePathsDefault.lemond).describe("The lemond binary the unit runs."),
       })
       .strict()
-      .default(lemonadePathsDefault),
+      .default(lemonadePathsDefault)
+      .describe("Where Lemonade's files and commands are on the host."),
   })
   .strict();
 
 export const gatewaySchema = z
   .object({
-    enabled: z.boolean().default(false),
-    /** The APISIX release the routes are written for; settings it would ignore are refused. */
-    apisixVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'gateway.apisixVersion is a version such as "3.15"' }).default("3.15"),
-    /** The Admin API as the machine running `pulumi up` reaches it; its key comes from the thon:apisixAdminKey secret or APISIX_ADMIN_KEY. */
-    adminUrl: z.url({ error: "gateway.adminUrl must be a URL such as http://127.0.0.1:9180" }).default("http://127.0.0.1:9180"),
-    /** The gateway's proxy port as the sandboxes reach it (host.docker.internal:<port>). */
-    port: z.number().int().min(1).max(65535).default(9080),
-    /** Lemonade as APISIX reaches it. Default http://127.0.0.1:<lemonade.port>. */
-    lemonadeUrl: z.url({ error: "gateway.lemonadeUrl must be a URL such as http://127.0.0.1:13305" }).optional(),
-    mode: z.enum(["per-user", "per-group"], { error: 'gateway.mode must be "per-user" or "per-group"' }).default("per-user"),
-    /** Tokens per participant per window (per-group: times the group's size); false: no limit. */
+    enabled: z.boolean().default(false).describe("Put Apache APISIX in front of Lemonade, with one key and one token budget per participant (or group)."),
+    apisixVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'gateway.apisixVersion is a version such as "3.15"' }).default("3.15").describe("The APISIX release the routes are written for; settings it would ignore are refused."),
+    adminUrl: z.url({ error: "gateway.adminUrl must be a URL such as http://127.0.0.1:9180" }).default("http://127.0.0.1:9180").describe("The Admin API as the machine running `pulumi up` reaches it; its key comes from the thon:apisixAdminKey secret or APISIX_ADMIN_KEY."),
+    port: z.number().int().min(1).max(65535).default(9080).describe("The gateway's proxy port as the sandboxes reach it (host.docker.internal:<port>)."),
+    lemonadeUrl: z.url({ error: "gateway.lemonadeUrl must be a URL such as http://127.0.0.1:13305" }).optional().describe("Lemonade as APISIX reaches it; unset: http://127.0.0.1:<lemonade.port>."),
+    mode: z.enum(["per-user", "per-group"], { error: 'gateway.mode must be "per-user" or "per-group"' }).default("per-user").describe('"per-user": one key and budget per participant; "per-group": one per group.'),
     limit: z
       .union([
         z.literal(false),
         z
           .object({
-            tokens: z.number().int().positive().default(100000),
-            windowSeconds: z.number().int().positive().default(3600),
+            tokens: z.number().int().positive().default(100000).describe("Tokens per participant per window (per-group: times the group's size)."),
+            windowSeconds: z.number().int().positive().default(3600).describe("The window, in seconds."),
           })
           .strict(),
       ])
-      .default({ tokens: 100000, windowSeconds: 3600 }),
+      .default({ tokens: 100000, windowSeconds: 3600 })
+      .describe("The token budget (ai-rate-limiting); false: no limit."),
     redis: z
       .object({
-        host: z.string().min(2),
-        port: z.number().int().min(1).max(65535).default(6379),
-        database: z.number().int().min(0).default(0),
+        host: z.string().min(2).describe("The Redis host APISIX reaches."),
+        port: z.number().int().min(1).max(65535).default(6379).describe("The Redis port."),
+        database: z.number().int().min(0).default(0).describe("The Redis database."),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe("Shared rate-limit counters in Redis (APISIX 3.18 and later)."),
   })
   .strict();
 
@@ -323,42 +283,43 @@ export const targetSchema = z.discriminatedUnion(
     z
       .object({
         kind: z.literal("local"),
-        /** The Docker engine; default the local socket. */
-        dockerHost: z.string().min(1).default("unix:///var/run/docker.sock"),
+        dockerHost: z.string().min(1).default("unix:///var/run/docker.sock").describe("The Docker engine; default the local socket."),
       })
-      .strict(),
+      .strict()
+      .describe("this machine."),
     z
       .object({
         kind: z.literal("ssh"),
-        host: hostName,
-        user: z.string().min(1).default("root"),
-        port: z.number().int().min(1).max(65535).default(22),
-        /** Private key file on the machine running pulumi; read at deploy time, kept secret. */
-        privateKeyFile: z.string().min(1),
+        host: hostName.describe("The event host's name or address."),
+        user: z.string().min(1).default("root").describe("The SSH user."),
+        port: z.number().int().min(1).max(65535).default(22).describe("The SSH port."),
+        privateKeyFile: z.string().min(1).describe("Private key file on the machine running pulumi, relative to thon.yaml; read at deploy time, kept secret."),
       })
-      .strict(),
+      .strict()
+      .describe("a remote host: Docker over ssh://, commands over SSH."),
   ],
   { error: 'target.kind must be "local" or "ssh"' },
 );
 
 export const thonFileSchema = z
   .object({
-    event: eventSchema,
-    sandbox: sandboxSchema.default(sandboxSchema.parse({})),
-    workspace: workspaceSchema.default({ mode: "volume" }),
-    groups: z.record(groupName, groupSchema, { error: "groups maps group names to { users: [...] }" }),
-    tls: tlsSchema.default(tlsSchema.parse({})),
-    proxy: proxySchema.default(proxySchema.parse({})),
-    lemonade: lemonadeSchema.default(lemonadeSchema.parse({})),
-    gateway: gatewaySchema.default(gatewaySchema.parse({})),
-    target: targetSchema.default({ kind: "local", dockerHost: "unix:///var/run/docker.sock" }),
-    /** The organizer console (console/): `propose` shows the thon.yaml diff to commit (events deployed by CI) instead of applying. */
+    event: eventSchema.describe("The event: its name and where participants reach it."),
+    sandbox: sandboxSchema.default(sandboxSchema.parse({})).describe("Every participant's code-server container."),
+    workspace: workspaceSchema.default({ mode: "volume" }).describe("Where each participant's /workspace lives."),
+    groups: z.record(groupName, groupSchema, { error: "groups maps group names to { users: [...] }" }).describe(`Group names (${NAME_RULE}) mapped to { state?, users }. A participant's run state is their own, else their group's, else sandbox.state.`),
+    tls: tlsSchema.default(tlsSchema.parse({})).describe("The HTTPS entry's certificate."),
+    proxy: proxySchema.default(proxySchema.parse({})).describe("The host's nginx, the one HTTPS entry."),
+    lemonade: lemonadeSchema.default(lemonadeSchema.parse({})).describe("A local OpenAI-compatible LLM (Lemonade Server) for every sandbox."),
+    gateway: gatewaySchema.default(gatewaySchema.parse({})).describe("The APISIX AI gateway in front of Lemonade."),
+    target: targetSchema.default({ kind: "local", dockerHost: "unix:///var/run/docker.sock" }).describe("Where things run: this machine or a host over SSH."),
     console: z
-      .object({ changes: z.enum(["apply", "propose"], { error: 'console.changes must be "apply" or "propose"' }).default("apply") })
+      .object({ changes: z.enum(["apply", "propose"], { error: 'console.changes must be "apply" or "propose"' }).default("apply").describe("apply: the console applies declarative changes through Pulumi; propose: it shows the thon.yaml diff to commit (events deployed by CI from git).") })
       .strict()
-      .optional(),
+      .optional()
+      .describe("The organizer console (thon console)."),
   })
-  .strict();
+  .strict()
+  .describe("thon.yaml: one hackathon event, declared. Reference: docs/thon-yaml.md.");
 
 /** thon.yaml as written, after defaults. */
 export type ThonFile = z.output<typeof thonFileSchema>;

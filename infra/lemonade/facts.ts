@@ -36,7 +36,7 @@ const HF = ["-hf", "--hf-repo", "-mr", "--hf-file", "-mf"];
 const DEVICE = ["--device", "-dev"];
 const DRAFT = ["--model-draft", "-md", "--spec-draft-model"];
 
-export const RESERVED_LLAMACPP_ARGS: ReadonlyArray<{ readonly from: string; readonly flags: readonly string[] }> = [
+const RESERVED_LLAMACPP_ARGS: ReadonlyArray<{ readonly from: string; readonly flags: readonly string[] }> = [
   { from: "10.1", flags: [...BASE, ...NGL, "--mmproj-offload"] },
   { from: "10.4", flags: [...BASE, ...NGL, "--mmproj-offload", ...HF] },
   { from: "10.5", flags: [...BASE, ...NGL, "--mmproj-offload", ...HF, ...DEVICE] },
@@ -48,8 +48,9 @@ export const RESERVED_LLAMACPP_ARGS: ReadonlyArray<{ readonly from: string; read
 ];
 
 /** Flags THON itself sets per model (parallel slots scale with the event), so an organizer must not. */
-export const THON_MANAGED_LLAMACPP_ARGS: readonly string[] = ["-np", "--parallel"];
+const THON_MANAGED_LLAMACPP_ARGS: readonly string[] = ["-np", "--parallel"];
 
+/** @internal exported for tests; the program uses checkLlamacppArgs. */
 export function reservedLlamacppArgs(version: string): { readonly from: string; readonly flags: readonly string[] } {
   let chosen = RESERVED_LLAMACPP_ARGS[0]!;
   for (const entry of RESERVED_LLAMACPP_ARGS) if (versionAtLeast(version, entry.from)) chosen = entry;

@@ -4,7 +4,7 @@
 import type { Event } from "../config/event.ts";
 import { guaranteedCtxPerSlot, scaleModel, type ModelScale } from "./scaling.ts";
 import { lemondUnitName } from "./facts.ts";
-import { lemonadeConfig, type LemonadeConfigOptions } from "../render/lemonadeConfig.ts";
+import type { LemonadeConfigOptions } from "../render/lemonadeConfig.ts";
 
 /** The event's host as seen from inside a sandbox (Sandbox maps it to host-gateway). */
 export const SANDBOX_HOST = "host.docker.internal";
@@ -31,8 +31,8 @@ export interface LemonadePlan {
   readonly apiUrl: string;
   /** Lemonade's OpenAI-compatible base URL from inside a sandbox (used when the gateway is off). */
   readonly sandboxBaseUrl: string;
+  /** lemond's config.json (infra/render/lemonadeConfig.ts). */
   readonly config: LemonadeConfigOptions;
-  readonly configJson: Record<string, unknown>;
   readonly chat: ModelPlan & { readonly outputTokens: number };
   readonly embedding: (ModelPlan & { readonly dimension: number }) | undefined;
 }
@@ -74,7 +74,6 @@ export function planLemonade(event: Pick<Event, "lemonade" | "gateway" | "partic
     apiUrl: (l.apiUrl ?? `http://127.0.0.1:${l.port}`).replace(/\/+$/, ""),
     sandboxBaseUrl: `http://${SANDBOX_HOST}:${l.port}/api/v1`,
     config,
-    configJson: lemonadeConfig(config),
     chat: { ...model(l.chatModel, false), outputTokens: l.chatModel.outputTokens },
     embedding: l.embeddingModel === false ? undefined : { ...model(l.embeddingModel, true), dimension: l.embeddingModel.dimension },
   };

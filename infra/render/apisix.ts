@@ -2,6 +2,7 @@
 // and each consumer's plugins. Pure, version-aware renderers: a setting the
 // target release would ignore is never written (infra/apisix/versions.ts).
 import { APISIX_VERSIONS, versionAtLeast } from "../apisix/versions.ts";
+import { routeId } from "../resourceNames.ts";
 
 export type RouteBody = Record<string, unknown> & { readonly uri: string };
 
@@ -16,9 +17,10 @@ export interface RoutesOptions {
   readonly chatModel: string;
 }
 
-export const routeId = (event: string, which: "chat" | "embeddings") => `thon-${event}-${which}`;
-
-const labels = (event: string) => ({ "managed-by": "thon", "thon-event": event });
+/** Labels on every APISIX object of the event. */
+export function apisixLabels(event: string): Readonly<Record<string, string>> {
+  return { "managed-by": "thon", "thon-event": event };
+}
 
 /**
  * key-auth reads the whole Authorization header and looks it up verbatim
@@ -28,7 +30,10 @@ const labels = (event: string) => ({ "managed-by": "thon", "thon-event": event }
  */
 const KEY_AUTH_ROUTE = { header: "Authorization", hide_credentials: true } as const;
 
-/** override.endpoint: a full URL up to 3.16; from 3.17 without a path, which APISIX then takes from the request's protocol. */
+/**
+ * override.endpoint: a full URL up to 3.16; from 3.17 without a path, which APISIX then takes from the request's protocol.
+ * @internal exported for tests; the program renders it through chatRoute.
+ */
 export function chatEndpoint(lemonadeUrl: string, apisixVersion: string): string {
   const base = lemonadeUrl.replace(/\/+$/, "");
   // A trailing "/" would be a path of "/" on 3.17+, which breaks the protocol lookup: the base has none.
@@ -41,7 +46,7 @@ export function chatRoute(o: RoutesOptions): RouteBody {
     methods: ["POST"],
     name: routeId(o.event, "chat"),
     desc: `THON ${o.event}: chat completions to Lemonade, per-key token limits`,
-    labels: labels(o.event),
+    labels: apisixLabels(o.event),
     plugins: {
       "key-auth": { ...KEY_AUTH_ROUTE },
       "ai-proxy-multi": {
@@ -77,7 +82,7 @@ export function embeddingsRoute(o: RoutesOptions): RouteBody {
     methods: ["POST"],
     name: routeId(o.event, "embeddings"),
     desc: `THON ${o.event}: embeddings (codebase indexing) to Lemonade`,
-    labels: labels(o.event),
+    labels: apisixLabels(o.event),
     plugins: {
       "key-auth": { ...KEY_AUTH_ROUTE },
       "proxy-rewrite": { headers: { set: { Authorization: `Bearer ${o.lemonadeApiKey}` } } },
@@ -127,11 +132,6 @@ export function consumerPlugins(o: LimitOptions | false): Record<string, unknown
       ...redis,
     },
   };
-}
-
-/** thon_<event>_<user> per participant, thon_<event>_group_<group> per group. */
-export function consumerUsername(event: string, kind: "user" | "group", name: string): string {
-  return kind === "user" ? `thon_${event}_${name}` : `thon_${event}_group_${name}`;
 }
 
 /** The value key-auth compares against the request's whole Authorization header. */

@@ -9,9 +9,9 @@
 // so the file stays as THON wrote it.
 import { stableJson } from "./json.ts";
 
-export const KILO_SCHEMA_URL = "https://app.kilo.ai/config.json";
+const KILO_SCHEMA_URL = "https://app.kilo.ai/config.json";
 /** The provider id; models are "thon/<model id>". */
-export const KILO_PROVIDER_ID = "thon";
+const KILO_PROVIDER_ID = "thon";
 
 export interface KiloChatModel {
   /** The id requests carry: Lemonade's "user.<name>". */

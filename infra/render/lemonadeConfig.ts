@@ -14,7 +14,7 @@ export interface LemonadeConfigOptions {
   readonly backend: string;
 }
 
-export function lemonadeConfig(o: LemonadeConfigOptions): Record<string, unknown> {
+function lemonadeConfig(o: LemonadeConfigOptions): Record<string, unknown> {
   return {
     // Without config_version 2, lemond's v1->v2 migration rewrites ctx_size
     // 4096 to -1 and saves the file (config_file.h, config_migrate_v1_to_v2).

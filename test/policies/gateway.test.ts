@@ -4,9 +4,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation } from "../../infra/mock/evaluate.ts";
 import { stackResources } from "../../infra/policy/analyzer.ts";
-import { consumerUsername } from "../../infra/render/apisix.ts";
-import { APISIX_TYPES, consumerUsernameFor } from "../../policies/gateway.ts";
-import { evaluateFeatures, FEATURES_HOST } from "../support/features.ts";
+import { planEvent } from "../../infra/plan.ts";
+import { APISIX_TYPES } from "../../policies/gateway.ts";
+import { evaluateFeatures, featuresEvent, FEATURES_HOST } from "../support/features.ts";
 import { runResourcePolicy, runStackPolicy, withProps, WIRE, type PolicyRun, type TestResource } from "../support/policies.ts";
 
 function messages(run: PolicyRun, policy: string): string[] {
@@ -37,10 +37,12 @@ describe("the gateway resources the pack reads", () => {
     });
   });
 
-  it("name consumers as the program does (infra/render/apisix.ts consumerUsername)", () => {
-    for (const [kind, name] of [["user", "alice"], ["group", "alpha"], ["user", "group_x"]] as const) {
-      expect(consumerUsernameFor("feat", kind, name)).toBe(consumerUsername("feat", kind, name));
+  it("carry the planner's consumer usernames, which the pack expects (it reads infra/resourceNames.ts too)", () => {
+    for (const [e, mode] of [[perUser, "per-user"], [perGroup, "per-group"]] as const) {
+      const planned = planEvent(featuresEvent({ gateway: mode })).llm!.gateway!.consumers.map((c) => c.username);
+      expect(ofType(e, APISIX_TYPES.consumer).map((r) => r.properties.username)).toEqual(planned);
     }
+    expect(planEvent(featuresEvent({ gateway: "per-group" })).llm!.gateway!.consumers.map((c) => c.username)).toEqual(["thon_feat_group_alpha", "thon_feat_group_beta"]);
   });
 });
 

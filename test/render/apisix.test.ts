@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chatEndpoint, chatRoute, consumerKeyValue, consumerPlugins, consumerTokenLimit, consumerUsername, embeddingsRoute } from "../../infra/render/apisix.ts";
+import { chatEndpoint, chatRoute, consumerKeyValue, consumerPlugins, consumerTokenLimit, embeddingsRoute } from "../../infra/render/apisix.ts";
+import { consumerUsername } from "../../infra/resourceNames.ts";
 
 const routes = { event: "ev", apisixVersion: "3.15", lemonadeUrl: "http://127.0.0.1:13305/", lemonadeApiKey: "LKEY", chatModel: "user.m" };
 
@@ -59,5 +60,23 @@ describe("APISIX bodies", () => {
     expect(consumerUsername("ev", "user", "alice")).toBe("thon_ev_alice");
     expect(consumerUsername("ev", "group", "alpha")).toBe("thon_ev_group_alpha");
     expect(consumerKeyValue("sk-1")).toBe("Bearer sk-1");
+  });
+});
+
+describe("APISIX body snapshots", () => {
+  it.each(["3.15", "3.17"])("the chat route for APISIX %s", (apisixVersion) => {
+    expect(chatRoute({ ...routes, apisixVersion })).toMatchSnapshot();
+  });
+
+  it("the embeddings route", () => {
+    expect(embeddingsRoute(routes)).toMatchSnapshot();
+  });
+
+  it.each([
+    ["3.15 with redis (not written before 3.18)", { apisixVersion: "3.15", tokens: 200000, windowSeconds: 3600, redis: { host: "10.0.0.5", port: 6379, database: 1 } }],
+    ["3.18 with redis", { apisixVersion: "3.18", tokens: 200000, windowSeconds: 3600, redis: { host: "10.0.0.5", port: 6379, database: 1 } }],
+    ["no limit", false],
+  ] as const)("a consumer's plugins: %s", (_what, limit) => {
+    expect(consumerPlugins(limit)).toMatchSnapshot();
   });
 });

@@ -15,16 +15,16 @@ function kiloOf(e: Evaluation, user: string) {
   return JSON.parse(file.content);
 }
 
-describe("Kilo Code config", () => {
-  const base = {
-    providerName: "THON ev",
-    baseURL: "http://host.docker.internal:9080/v1",
-    apiKey: "sk-thon-abc",
-    chat: { id: "user.m", displayName: "m", context: 65536, output: 8192 },
-    indexing: { model: "user.e", dimension: 768 },
-    bash: "ask" as const,
-  };
+const base = {
+  providerName: "THON ev",
+  baseURL: "http://host.docker.internal:9080/v1",
+  apiKey: "sk-thon-abc",
+  chat: { id: "user.m", displayName: "m", context: 65536, output: 8192 },
+  indexing: { model: "user.e", dimension: 768 },
+  bash: "ask" as const,
+};
 
+describe("Kilo Code config", () => {
   it("passes Kilo's strict schema, and an unknown key would not (the check can fail)", () => {
     expect(kiloGlobalConfig.safeParse(kiloConfig(base)).success).toBe(true);
     expect(kiloGlobalConfig.safeParse({ ...kiloConfig(base), kilocode: true }).success).toBe(false);
@@ -79,5 +79,15 @@ describe("Kilo Code config", () => {
     const notKilo = await evaluateLlm(GROUPS, { lemonadeMore: "  kilo: { indexing: false, bash: allow }" });
     expect(kiloOf(notKilo, "alice").indexing).toBeUndefined();
     expect(kiloOf(notKilo, "alice").permission).toEqual({ bash: "allow" });
+  });
+});
+
+describe("Kilo Code config snapshots", () => {
+  it("with codebase indexing", () => {
+    expect(renderKiloConfig(base)).toMatchSnapshot();
+  });
+
+  it("without codebase indexing, bash denied", () => {
+    expect(renderKiloConfig({ ...base, indexing: undefined, bash: "deny" })).toMatchSnapshot();
   });
 });

@@ -66,3 +66,19 @@ describe("the env file and config.json", () => {
     expect(renderLemonadeConfig({ backend: "vulkan", llamacppArgs: ["--flash-attn", "on"], maxLoadedModels: 2, port: 13305, host: "0.0.0.0" })).toBe(text);
   });
 });
+
+describe("snapshots", () => {
+  const fixed = { unitName: "lemond.service", lemond: "/usr/bin/lemond", user: "lemonade", cacheDir: "/var/lib/lemonade/.cache/lemonade", envFile: "/etc/thon/lemond.env" };
+
+  it("the lemond unit", () => {
+    expect(renderLemondUnit(fixed)).toMatchSnapshot();
+  });
+
+  it("the env file", () => {
+    expect(renderEnvFile({ LEMONADE_API_KEY: "api0123", LEMONADE_ADMIN_API_KEY: "admin0123" })).toMatchSnapshot();
+  });
+
+  it("config.json", () => {
+    expect(renderLemonadeConfig({ host: "127.0.0.1", port: 13305, maxLoadedModels: 1, llamacppArgs: ["--flash-attn", "on", "--no-webui"], backend: "vulkan" })).toMatchSnapshot();
+  });
+});

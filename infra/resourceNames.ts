@@ -1,0 +1,67 @@
+// Every name THON gives a resource or server object, from the event's name
+// and a user's (or group's) name alone: never an index or, for a
+// participant's own things, their group, so adding, removing or moving
+// someone renames nothing of anybody else. The planner (infra/plan.ts)
+// builds its plans from these; the policy pack reads the same functions.
+//
+// Imports nothing: the policy pack is compiled as CommonJS by Pulumi's
+// policy runner (policies/tsconfig.json) and loads this file as it is.
+
+/** Docker labels on every sandbox (and the keys the policy pack reads). */
+export const LABELS = {
+  event: "org.thon.event",
+  managedBy: "org.thon.managed-by",
+  user: "org.thon.user",
+  purpose: "org.thon.purpose",
+  /** On workspace volumes: the program keeps them when they leave the stack (retainOnDelete). */
+  onDelete: "org.thon.on-delete",
+} as const;
+
+/** Pulumi names of the event-wide components. */
+export const COMPONENT_NAMES = {
+  image: "thon-sandbox-image",
+  tls: "thon-tls",
+  proxy: "thon-proxy",
+  lemonade: "thon-lemonade",
+  gateway: "thon-gateway",
+} as const;
+
+/** The Docker volume holding a participant's workspace (workspace.mode volume); `thon purge` deletes it. */
+export function workspaceVolumeName(user: string): string {
+  return `thon-workspace-${user}`;
+}
+
+/** Pulumi logical names of a participant's resources; also the Docker object names where one exists. */
+export function participantResourceNames(user: string) {
+  return {
+    sandbox: `thon-${user}`,
+    container: `thon-${user}`,
+    volume: workspaceVolumeName(user),
+    password: `thon-password-${user}`,
+    socketDir: `thon-sockets-${user}`,
+    workspaceDir: `thon-workspace-dir-${user}`,
+    stop: `thon-stop-${user}`,
+    /** The participant's nginx location file (components/proxy.ts). */
+    proxyConfig: `thon-nginx-${user}`,
+    // Not thon-nginx-upstream-<user>: that is also thon-nginx-<user> for a user named "upstream-<user>".
+    /** The participant's nginx upstream file (their socket, with keepalive). */
+    proxyUpstream: `thon-upstream-${user}`,
+  } as const;
+}
+
+/** A gateway consumer's Pulumi names: the consumer and the random key behind it. */
+export function consumerResourceNames(kind: "user" | "group", owner: string): { readonly consumer: string; readonly key: string } {
+  // "group-" keeps a group's names apart from a user's of the same name.
+  const suffix = kind === "user" ? owner : `group-${owner}`;
+  return { consumer: `thon-consumer-${suffix}`, key: `thon-llm-key-${suffix}` };
+}
+
+/** The APISIX consumer username: thon_<event>_<user> per participant, thon_<event>_group_<group> per group. */
+export function consumerUsername(event: string, kind: "user" | "group", name: string): string {
+  return kind === "user" ? `thon_${event}_${name}` : `thon_${event}_group_${name}`;
+}
+
+/** The APISIX route id (and route name) of the event's chat or embeddings route. */
+export function routeId(event: string, which: "chat" | "embeddings"): string {
+  return `thon-${event}-${which}`;
+}
