@@ -1,7 +1,10 @@
-// Totals from the stored counter series, across APISIX restarts: between two
-// snapshots a counter that went down was reset, so the new reading is all new
-// tokens (Prometheus' own increase() rule). What was counted between the
-// last scrape and a restart is the only loss; the scrape interval bounds it.
+// Totals from the stored counter series, across APISIX restarts. All the
+// counters live in one shared dict that a restart empties, so when any
+// series went down or vanished between two snapshots, every counter was
+// reset and each new reading is all new tokens (Prometheus' increase() rule,
+// applied to the whole scrape, so a counter that climbed back past its old
+// value is not missed when another one shows the reset). Lost: what was
+// counted between the last scrape and the restart (the interval bounds it).
 import type { UsageSample, UsageSnapshot } from "./store.ts";
 
 export interface UsageTotal {
@@ -25,11 +28,17 @@ export function cumulative(series: readonly UsageSnapshot[]): UsagePoint[] {
   const sum = new Map<string, UsageTotal>();
   const points: UsagePoint[] = [];
   for (const snap of series) {
+    const now = new Map(snap.samples.map((s) => [keyOf(s), s]));
+    const reset = [...last].some(([k, p]) => {
+      const s = now.get(k);
+      return !s || s.prompt < p.prompt || s.completion < p.completion;
+    });
+    if (reset) last.clear();
     for (const s of snap.samples) {
       const k = keyOf(s);
       const prev = last.get(k);
-      const dp = prev && s.prompt >= prev.prompt ? s.prompt - prev.prompt : s.prompt;
-      const dc = prev && s.completion >= prev.completion ? s.completion - prev.completion : s.completion;
+      const dp = prev ? s.prompt - prev.prompt : s.prompt;
+      const dc = prev ? s.completion - prev.completion : s.completion;
       last.set(k, s);
       const t = sum.get(k) ?? { consumer: s.consumer, model: s.model, prompt: 0, completion: 0, total: 0 };
       sum.set(k, { ...t, prompt: t.prompt + dp, completion: t.completion + dc, total: t.total + dp + dc });
