@@ -30,7 +30,7 @@ export function gatewayPage(o: { routes: Part; consumers: Part; budgets: Map<str
   return html`${o.routes.ok ? html`<p class="state-line"><span class="badge b-running">online</span> APISIX Admin API</p>` : html`<p class="state-line"><span class="badge b-crashed">offline</span></p>${down("APISIX", o.routes.error)}`}
 <section aria-labelledby="usage-h"><h2 id="usage-h">Token usage</h2>
 ${o.scrape?.lastError ? down("APISIX metrics", `${o.scrape.lastError} Totals below are from the stored snapshots.`) : ""}
-${o.scrape ? html`<p class="muted small">Scraped from ${o.scrape.url}${o.scrape.lastScrape ? `, last at ${new Date(o.scrape.lastScrape).toISOString().slice(11, 19)} UTC` : ""}; totals survive APISIX restarts.</p>` : html`<p class="muted">Usage collection is not configured.</p>`}
+${o.scrape ? html`<p class="muted small">Scraped from ${o.scrape.url}${o.scrape.lastScrape ? `, last at ${new Date(o.scrape.lastScrape).toISOString().slice(11, 19)} UTC` : ""}; totals survive APISIX restarts.</p>` : r ? "" : html`<p class="muted">Usage collection is not configured (the gateway's Prometheus counters are not scraped).</p>`}
 ${r
     ? html`<p class="counts"><strong>${n(r.total)}</strong> tokens in total · <a href="/pages/gateway/usage.csv" download>Download CSV</a></p>
 <figure class="chart-wrap">${raw(o.chart)}</figure>

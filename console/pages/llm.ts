@@ -8,7 +8,7 @@ import { down, type Html } from "./layout.ts";
 
 type Overview = { health: Part; stats: Part; systemStats: Part; slots: Part; models: Part };
 type Obj = Record<string, unknown>;
-const num = (v: unknown, digits = 1) => (typeof v === "number" ? v.toFixed(digits) : "–");
+const num = (v: unknown, digits = 1, unit = "") => (typeof v === "number" ? `${v.toFixed(digits)}${unit}` : "–");
 
 export function llmPage(o: Overview, organizer: boolean): Html {
   const h = o.health.ok ? (o.health.data as Obj) : undefined;
@@ -21,10 +21,10 @@ export function llmPage(o: Overview, organizer: boolean): Html {
 ${o.health.ok ? "" : down("Lemonade", o.health.error)}
 <div class="cards">
 <section class="card"><h2>Performance (last request)</h2>${stats
-    ? html`<dl class="facts"><dt>Time to first token</dt><dd>${num(stats.time_to_first_token, 3)} s</dd><dt>Tokens per second</dt><dd>${num(stats.tokens_per_second)}</dd><dt>Input / output tokens</dt><dd>${String(stats.input_tokens ?? "–")} / ${String(stats.output_tokens ?? "–")}</dd><dt>Requests since start</dt><dd>${String(stats.request_count_total ?? "–")}</dd></dl>`
+    ? html`<dl class="facts"><dt>Time to first token</dt><dd>${num(stats.time_to_first_token, 3, " s")}</dd><dt>Tokens per second</dt><dd>${num(stats.tokens_per_second)}</dd><dt>Input / output tokens</dt><dd>${String(stats.input_tokens ?? "–")} / ${String(stats.output_tokens ?? "–")}</dd><dt>Requests since start</dt><dd>${String(stats.request_count_total ?? "–")}</dd></dl>`
     : html`<p class="muted">${o.stats.ok ? "" : (o.stats as { error: string }).error}</p>`}</section>
 <section class="card"><h2>System</h2>${sys
-    ? html`<dl class="facts"><dt>CPU</dt><dd>${num(sys.cpu_percent)}%</dd><dt>GPU</dt><dd>${num(sys.gpu_percent)}%</dd><dt>Memory</dt><dd>${num(sys.memory_gb)} GB</dd><dt>VRAM</dt><dd>${num(sys.vram_gb)} GB</dd></dl>`
+    ? html`<dl class="facts"><dt>CPU</dt><dd>${num(sys.cpu_percent, 1, "%")}</dd><dt>GPU</dt><dd>${num(sys.gpu_percent, 1, "%")}</dd><dt>Memory</dt><dd>${num(sys.memory_gb, 1, " GB")}</dd><dt>VRAM</dt><dd>${num(sys.vram_gb, 1, " GB")}</dd></dl>`
     : html`<p class="muted">${o.systemStats.ok ? "" : (o.systemStats as { error: string }).error}</p>`}</section>
 <section class="card"><h2>Slots</h2>${o.slots.ok
     ? slots.length === 0

@@ -2,13 +2,14 @@
 // (app.js opens the log stream), and its actions.
 import { html, raw } from "hono/html";
 import type { ParticipantRow } from "../ops/operations.ts";
+import type { WorkspacePlan } from "../../infra/plan.ts";
 import { badgeOf, memoryMeter, rowBadges } from "./badges.ts";
 import type { Html } from "./layout.ts";
 
 export interface ParticipantView extends ParticipantRow {
   readonly image: string;
   readonly memoryMiB: number;
-  readonly workspace: string;
+  readonly workspace: WorkspacePlan;
   readonly containerName: string;
   readonly containerId: string | null;
   readonly logs: readonly string[];
@@ -38,9 +39,9 @@ export function participantPage(v: ParticipantView, o: { organizer: boolean; pas
 <dt>URL</dt><dd><a href="${v.url}" rel="noreferrer" target="_blank">${v.url}</a></dd>
 <dt>Image</dt><dd><code>${v.image}</code></dd>
 <dt>Memory limit</dt><dd>${v.memoryMiB} MiB</dd>
-<dt>Workspace volume</dt><dd><code>${v.workspace}</code> (kept by every action here)</dd>
+<dt>Workspace</dt><dd>${v.workspace.kind === "volume" ? html`volume <code>${v.workspace.volumeName}</code> (kept by every action here)` : v.workspace.kind === "bind" ? html`folder <code>${v.workspace.hostPath}</code> (kept by every action here)` : "ephemeral: lost when the container is replaced"}</dd>
 <dt>Container</dt><dd><code>${v.containerName}</code>${v.containerId ? html` <span class="muted">${v.containerId.slice(0, 12)}</span>` : ""}</dd>
-${o.passwords ? html`<dt>Password</dt><dd><button type="button" data-action="reveal" data-name="${n}">Show password</button></dd>` : ""}
+${o.passwords && o.organizer ? html`<dt>Password</dt><dd><button type="button" data-action="reveal" data-name="${n}">Show password</button></dd>` : ""}
 </dl></section>
 </div>
 ${o.organizer

@@ -113,6 +113,12 @@ export class StatefulDocker extends DockerStandIn {
     Object.assign(c.facts, facts);
     (c.listing as { state: string }).state = c.facts.status;
   }
+  /** As the Engine: tail=0 follows new lines only. */
+  override async *follow(id: string, tail: number, signal: AbortSignal): AsyncIterable<string> {
+    for (const l of tail > 0 ? (this.containers.get(id)?.logs ?? []).slice(-tail) : []) yield l;
+    yield "followed line";
+    await new Promise<void>((res) => signal.addEventListener("abort", () => res(), { once: true }));
+  }
   override async restart(id: string): Promise<void> {
     await super.restart(id);
     const user = this.containers.get(id)!.listing.user;

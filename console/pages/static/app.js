@@ -202,6 +202,7 @@
     }
     const res = preview.result || {};
     if (res.thonYamlDiff) d.say(el("h3", {}, res.mode === "propose" ? "The thon.yaml diff to commit" : "thon.yaml will change"), el("pre", { class: "diff" }, res.thonYamlDiff));
+    if (!res.thonYamlDiff && !(res.replace && res.replace.length)) d.say(el("p", {}, "thon.yaml is unchanged by this."));
     if (res.replace && res.replace.length) d.say(el("p", {}, `Replaced: ${res.replace.map(shortUrn).join(", ")}`));
     if (res.mode === "propose") {
       d.say(el("p", { class: "notice" }, "console.changes is propose: nothing is applied here. Commit this diff; CI applies it."));
@@ -223,7 +224,7 @@
         d.error({ message: result.error.message, info: result.error });
         return false;
       }
-      d.step(`Done: ${counts((result.result || {}).changes)}. Recorded in the activity log.`, "ok");
+      d.step(`Done: ${counts((result.result || {}).changes)}. Recorded in the activity log.`, "done");
       d.done();
       if (o.reload) dlg.dataset.reload = "1";
       return true;
@@ -240,8 +241,8 @@
     d.step("Working…");
     try {
       const out = await run(d);
-      if (out && Array.isArray(out.results)) for (const r of out.results) d.step(`${r.name}: ${r.message}`, r.ok ? "ok" : "fail");
-      d.step("Done. Recorded in the activity log.", "ok");
+      if (out && Array.isArray(out.results)) for (const r of out.results) d.step(`${r.name}: ${r.message}`, r.ok ? "done" : "fail");
+      d.step("Done. Recorded in the activity log.", "done");
       d.done();
     } catch (err) {
       d.error(err);
