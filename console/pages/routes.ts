@@ -17,6 +17,7 @@ import { OpError } from "../ops/errors.ts";
 import * as ops from "../ops/operations.ts";
 import { runOp } from "../ops/operations.ts";
 import { defineOp } from "../ops/define.ts";
+import { summary } from "../apply/queue.ts";
 import { declarativeOptions } from "../ops/operations.ts";
 import { usageChart, usageCsv, usageReport } from "../usage/report.ts";
 import type { PagesOptions } from "./deps.ts";
@@ -54,7 +55,7 @@ export const eventEdit = defineOp({
   async run(ctx, i) {
     const { record, done } = ctx.declarative.submit({ action: "event.edit", edit: () => i.text }, { confirm: i.confirm, actor: ctx.principal.id, ifBusy: i.ifBusy });
     if (i.wait) await done;
-    return { operation: (await import("../apply/queue.ts")).summary(record), done };
+    return { operation: summary(record), done };
   },
 });
 
@@ -286,16 +287,23 @@ export function mountPages(app: OpenAPIHono<ConsoleEnv>, o: MountPagesOptions): 
 
   app.get("/api/v1/event/file", auth.require("viewer") as MiddlewareHandler, json(async () => ({ file: services.project.eventFile, text: services.project.readText(), changes: safeMode(services) })));
 
-  app.post(
-    "/api/v1/event/file",
-    auth.require("organizer") as MiddlewareHandler,
-    json(async (c, p) => {
-      const body = await c.req.json().catch(() => null);
-      const out = await runOp(eventEdit, ctxOf(p), body);
-      const { done: _d, ...rest } = out;
-      return rest;
-    }),
-  );
+  // As the API's declarative routes: 202 with the operation, or with wait: true the result (or its error).
+  app.post("/api/v1/event/file", auth.require("organizer") as MiddlewareHandler, async (c: Context<ConsoleEnv>) => {
+    try {
+      const body = (await c.req.json().catch(() => null)) as { wait?: unknown } | null;
+      const { done, operation } = await runOp(eventEdit, ctxOf(c.get("principal")!), body);
+      c.header("Location", `/api/v1/operations/${operation.id}`);
+      if (body?.wait !== true) return c.json({ operation }, 202);
+      const record = await done;
+      if (record.state === "failed") {
+        const e = record.error!;
+        throw new OpError(e.code as ConstructorParameters<typeof OpError>[0], e.message, e.fix, e.field, [], e.data);
+      }
+      return c.json({ ...(record.result as Record<string, unknown>), operation: summary(record) }, 200);
+    } catch (err) {
+      return errorResponse(c, err);
+    }
+  });
 
   /** The password (and API key) of one participant, read from the stack's outputs; organizers only, audited. */
   const participantCredentials = defineOp({
