@@ -34,6 +34,6 @@ export interface PagesOptions {
   readonly auditList?: AuditList;
   /** Default: the checks of healthChecks.ts for this event. */
   readonly healthChecks?: readonly HealthCheck[];
-  /** How often the server refreshes live status while a page listens (default 2000 ms). */
+  /** How often the server refreshes live status while a page listens (default 1000 ms). */
   readonly liveIntervalMs?: number;
 }

@@ -19,11 +19,12 @@ export class LiveHub {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private latest: { at: number; statuses: Map<string, LiveStatus> } | undefined;
   listeners = 0;
 
   constructor(
     private readonly services: Pick<OpServices, "project" | "status">,
-    private readonly intervalMs = 2000,
+    private readonly intervalMs = 1000,
   ) {
     this.bus.setMaxListeners(0);
   }
@@ -43,6 +44,19 @@ export class LiveHub {
         this.timer = undefined;
       }
     };
+  }
+
+  /**
+   * The status for a page being rendered: the live loop's last refresh when
+   * it is younger than `maxAgeMs` (the open stream sends anything newer), so
+   * loading a page does not wait for 300 Docker inspections; else a refresh.
+   */
+  async statuses(maxAgeMs = this.intervalMs): Promise<Map<string, LiveStatus>> {
+    if (this.latest && Date.now() - this.latest.at <= maxAgeMs) return this.latest.statuses;
+    const plan = this.services.project.plan();
+    const statuses = await this.services.status.refresh(plan.event, plan.participants);
+    this.latest = { at: Date.now(), statuses };
+    return statuses;
   }
 
   /** An update now (after an action), instead of at the next tick. */
@@ -76,6 +90,7 @@ export class LiveHub {
     if (this.listeners === 0) return;
     const plan = this.services.project.plan();
     const statuses = await this.services.status.refresh(plan.event, plan.participants);
+    this.latest = { at: Date.now(), statuses };
     const changed: ParticipantRow[] = [];
     for (const p of plan.participants) {
       const status = statuses.get(p.name) ?? null;

@@ -18,6 +18,7 @@ import * as ops from "../ops/operations.ts";
 import { runOp } from "../ops/operations.ts";
 import { defineOp } from "../ops/define.ts";
 import { summary } from "../apply/queue.ts";
+import { planEvent } from "../../infra/plan.ts";
 import { declarativeOptions } from "../ops/operations.ts";
 import { usageChart, usageCsv, usageReport } from "../usage/report.ts";
 import type { PagesOptions } from "./deps.ts";
@@ -67,7 +68,7 @@ export interface MountPagesOptions extends PagesOptions {
 export function mountPages(app: OpenAPIHono<ConsoleEnv>, o: MountPagesOptions): { hub: LiveHub } {
   const { auth, services } = o;
   const files = staticFiles();
-  const hub = new LiveHub(services, o.liveIntervalMs ?? 2000);
+  const hub = new LiveHub(services, o.liveIntervalMs ?? 1000);
   const checks = o.healthChecks ?? defaultChecks();
   const passwords = () => o.credentials !== undefined && services.project.event().sandbox.auth === "password";
 
@@ -109,18 +110,15 @@ export function mountPages(app: OpenAPIHono<ConsoleEnv>, o: MountPagesOptions): 
   app.get("/", async (c) => {
     const p = who(c);
     if (!p) return c.html(shell({ title: "Sign in", active: "/", principal: undefined }, signInPage()));
-    const plan = services.project.plan();
-    const statuses = await services.status.refresh(plan.event, plan.participants);
+    // thon.yaml is read once for the whole page (a 300-participant file takes tens of ms to validate).
+    const event = services.project.event();
+    const plan = planEvent(event);
+    const statuses = await hub.statuses();
     const rows = plan.participants.map((x) => ({ name: x.name, group: x.group, declared: x.state, url: x.url, status: statuses.get(x.name) ?? null }));
     hub.seen(rows);
     const q = c.req.query();
-    return page(
-      c,
-      "Participants",
-      "/",
-      participantsPage({ rows, groups: services.project.event().groups.map((g) => g.name), organizer: isOrganizer(p), passwords: passwords(), query: { ...(q.q ? { q: q.q } : {}), ...(q.group ? { group: q.group } : {}), ...(q.status ? { status: q.status } : {}) } }),
-      { live: "rows" },
-    );
+    const body = participantsPage({ rows, groups: event.groups.map((g) => g.name), organizer: isOrganizer(p), passwords: o.credentials !== undefined && event.sandbox.auth === "password", query: { ...(q.q ? { q: q.q } : {}), ...(q.group ? { group: q.group } : {}), ...(q.status ? { status: q.status } : {}) } });
+    return c.html(shell({ title: "Participants", active: "/", principal: p, event: event.name, bodyData: { live: "rows" } }, body));
   });
 
   app.get(
