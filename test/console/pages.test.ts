@@ -206,7 +206,9 @@ describe("the console's pages with 300 participants", () => {
     await page.locator("#confirm .ok").click();
     await page.locator("#confirm .progress li", { hasText: "Done" }).waitFor({ timeout: 10_000 });
     expect(s.project.plan().participants.filter((p) => p.group === "team-03" && p.state === "stopped").length).toBe(30);
-    await page.locator("#confirm .cancel").click();
+    // Closing the dialog reloads the groups page: it shows the new state.
+    await Promise.all([page.waitForEvent("load"), page.locator("#confirm .cancel").click()]);
+    await expect(page.locator("#g-team-03 td[data-label=Stopped]").textContent()).resolves.toBe("30");
     await page.goto(s.url + "/?group=team-03");
     await page.locator("#filters select[name=group]").selectOption("team-03");
     await expect.poll(() => page.locator('#rows tr[data-group="team-03"][data-badge="stopped"]').count()).toBe(30);
