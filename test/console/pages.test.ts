@@ -9,6 +9,8 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tmpdir } from "node:os";
+import { diskCheck, dockerCheck, gatewayCheck, lemonadeCheck, proxyChecks, pulumiCheck, stackLockCheck } from "../../console/pages/healthChecks.ts";
 import { UsageCollector } from "../../console/usage/collector.ts";
 import { startApisixStandIn, type ApisixStandIn } from "../support/apisixStandIn.ts";
 import { startLemonadeStandIn, type LemonadeStandIn } from "../support/lemonadeStandIn.ts";
@@ -85,7 +87,9 @@ describe("the console's pages with 300 participants", () => {
       methods: ["POST"],
       plugins: { "key-auth": {}, "ai-proxy-multi": { instances: [{ name: "lemonade", provider: "openai-compatible", weight: 1, auth: { header: { Authorization: "Bearer x" } }, options: { model: "user.gemma" }, override: { endpoint: `${lemonade.url}/api/v1/chat/completions` } }] } },
     });
-    s = await startPagesServer({ text: bigThonYaml(300), lemonade: lemonade.url, gateway: apisix.adminUrl, populate: populate300 });
+    // Health: the real checks, with nothing on the HTTPS port (nginx fails) and no Pulumi CLI (fails).
+    const healthChecks = [dockerCheck, proxyChecks({ port: 9 }), diskCheck, lemonadeCheck, gatewayCheck, pulumiCheck("/nonexistent/pulumi"), stackLockCheck(tmpdir())];
+    s = await startPagesServer({ text: bigThonYaml(300), lemonade: lemonade.url, gateway: apisix.adminUrl, populate: populate300, healthChecks });
     // Token usage with an APISIX restart in the middle: scraped into the store the page reads.
     const collector = new UsageCollector(s.usage, { url: apisix.metricsUrl });
     const chat = (u: string) => fetch(`${apisix.proxyUrl}/v1/chat/completions`, { method: "POST", headers: { apikey: `sk-${u}`, "Content-Type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) });
@@ -303,6 +307,20 @@ describe("the console's pages with 300 participants", () => {
     await phone.context.close();
     await dark.close();
   }, 120_000);
+
+  it("the health page: every item with ok, warn or fail, and the fix where it is not ok", async () => {
+    const { page } = organizer;
+    await page.goto(s.url + "/health");
+    const status = async (id: string) => page.locator(`#h-${id} .badge`).textContent();
+    await expect(status("docker")).resolves.toBe("ok");
+    await expect(status("nginx")).resolves.toBe("fail");
+    await expect(status("certificate")).resolves.toBe("warn");
+    await expect(status("pulumi")).resolves.toBe("fail");
+    await expect(status("lemonade")).resolves.toBe("ok");
+    await expect(status("apisix")).resolves.toBe("ok");
+    await expect(status("lock")).resolves.toBe("ok");
+    await expect(page.locator("#h-pulumi .fix").textContent()).resolves.toMatch(/install it/);
+  });
 
   it("a viewer sees no action buttons, and the API refuses the actions too", async () => {
     const viewer = await signIn(s.url, "viewer");

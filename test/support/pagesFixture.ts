@@ -139,10 +139,12 @@ export class SyncingApplier extends ApplierStandIn {
   }
   override async up(o: ApplyOptions): Promise<UpResult> {
     const r = await super.up(o);
+    // Only what the engine would change: new containers, stopped ones, and ones thon.yaml starts again (a crashed one stays crashed).
     for (const p of this.project.plan().participants) {
-      if (!this.docker.containers.has(`id-${p.name}`)) this.docker.add(p.name, {}, sampleOf(0.2));
-      if (p.state === "stopped") this.docker.set(p.name, { status: "exited", running: false, exitCode: 0 });
-      else this.docker.set(p.name, { status: "running", running: true, exitCode: 0 });
+      const c = this.docker.containers.get(`id-${p.name}`);
+      if (!c) this.docker.add(p.name, { startedAt: new Date(Date.now() - 120_000).toISOString() }, sampleOf(0.2));
+      else if (p.state === "stopped" && c.facts.running) this.docker.set(p.name, { status: "exited", running: false, exitCode: 0 });
+      else if (p.state === "running" && c.facts.status === "exited" && c.facts.exitCode === 0 && !c.facts.oomKilled) this.docker.set(p.name, { status: "running", running: true });
     }
     return r;
   }
