@@ -119,6 +119,18 @@ describe("the pages, server side", () => {
     expect(project.plan().participants.map((p) => p.name)).toContain("erin");
   });
 
+  it("in propose mode the Event page says so, and an edit answers with the diff to commit; thon.yaml is not written", async () => {
+    const { post, get, project } = app(THON_YAML + "\nconsole:\n  changes: propose\n");
+    expect(await (await get("/event")).text()).toContain("Show the diff to commit");
+    const before = project.readText();
+    const r = await post("/api/v1/event/file", { text: before.replace("users: [alice, bob]", "users: [alice, bob, erin]"), confirm: true, wait: true });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { mode: string; thonYamlDiff: string };
+    expect(body.mode).toBe("propose");
+    expect(body.thonYamlDiff).toContain("+    users: [alice, bob, erin]");
+    expect(project.readText()).toBe(before);
+  });
+
   it("the activity page filters the audit log by who, what and when", async () => {
     const { get, audit } = app();
     audit.record({ actor: "password:organizer", action: "participants.restart", target: "alice", result: "ok" });
