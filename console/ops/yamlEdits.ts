@@ -36,7 +36,7 @@ export function renameUser(text: string, from: string, to: string): string {
     }
   }
   if (!found) throw new EditError(`there is no participant "${from}" in thon.yaml`);
-  return doc.toString();
+  return doc.toString({ lineWidth: 0 });
 }
 
 /** Renames a group, keeping its place in the file, its users and comments. */
@@ -48,5 +48,5 @@ export function renameGroup(text: string, from: string, to: string): string {
   if (!pair) throw new EditError(`there is no group "${from}" in thon.yaml`);
   if (isScalar(pair.key)) pair.key.value = to;
   else pair.key = doc.createNode(to);
-  return doc.toString();
+  return doc.toString({ lineWidth: 0 });
 }

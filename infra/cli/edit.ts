@@ -5,6 +5,9 @@
 import { isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document, type Scalar } from "yaml";
 import type { RunState } from "../config/schema.ts";
 
+/** As the organizer wrote it: a long `users: [a, b, …]` stays one line (yaml folds flow collections past 80 columns by default), so an edit's diff shows only what it changed. */
+const KEEP_LINES = { lineWidth: 0 } as const;
+
 export class EditError extends Error {
   override name = "EditError";
 }
@@ -76,7 +79,7 @@ export function addUser(text: string, user: string, group: string): string {
   const existing = findUser(doc, user);
   if (existing) throw new EditError(`"${user}" is already in group "${existing.group}"`);
   usersOf(doc, group, true).add(doc.createNode(user));
-  return doc.toString();
+  return doc.toString(KEEP_LINES);
 }
 
 /** Removes a participant. Their workspace stays on the host until `thon purge`. */
@@ -85,7 +88,7 @@ export function removeUser(text: string, user: string): string {
   const found = findUser(doc, user);
   if (!found) throw new EditError(`there is no participant "${user}" in thon.yaml`);
   found.users.items.splice(found.index, 1);
-  return doc.toString();
+  return doc.toString(KEEP_LINES);
 }
 
 /** Moves a participant to another group, keeping their entry (and its comment) as is. */
@@ -97,7 +100,7 @@ export function moveUser(text: string, user: string, toGroup: string): string {
   const target = usersOf(doc, toGroup, true);
   const [item] = found.users.items.splice(found.index, 1);
   target.items.push(item);
-  return doc.toString();
+  return doc.toString(KEEP_LINES);
 }
 
 /** Sets one participant's run state; "running" drops the override when the group runs anyway. */
@@ -115,14 +118,14 @@ export function setUserState(text: string, user: string, state: RunState): strin
     if (scalar?.comment) node.comment = scalar.comment;
     found.users.items[found.index] = node;
   }
-  return doc.toString();
+  return doc.toString(KEEP_LINES);
 }
 
 export function addGroup(text: string, group: string): string {
   const doc = load(text);
   if (groupsOf(doc).has(group)) throw new EditError(`group "${group}" already exists`);
   usersOf(doc, group, true);
-  return doc.toString();
+  return doc.toString(KEEP_LINES);
 }
 
 /** Removes an empty group; a group with participants must be emptied (or moved) first. */
@@ -133,7 +136,7 @@ export function removeGroup(text: string, group: string): string {
     throw new EditError(`group "${group}" still has ${users.items.length} participant(s); move or remove them first`);
   }
   groupsOf(doc).delete(group);
-  return doc.toString();
+  return doc.toString(KEEP_LINES);
 }
 
 export function setGroupState(text: string, group: string, state: RunState): string {
@@ -141,7 +144,7 @@ export function setGroupState(text: string, group: string, state: RunState): str
   usersOf(doc, group, false);
   const entry = groupsOf(doc).get(group, true) as unknown as YAMLMap;
   entry.set("state", state);
-  return doc.toString();
+  return doc.toString(KEEP_LINES);
 }
 
 /** Participant names and groups as the file lists them (for messages and purge checks). */

@@ -204,11 +204,13 @@ describe("the console's pages with 300 participants", () => {
     expect(diff).toContain("state: stopped");
     await expect(page.locator("#confirm .kept").textContent()).resolves.toContain("Workspace kept");
     expect(await page.locator("#confirm .ok").isDisabled()).toBe(true);
+    await page.screenshot({ path: join(SHOTS, "dialog-preview-desktop.png") });
     await page.locator("#confirm .typed-input").fill("29");
     expect(await page.locator("#confirm .ok").isDisabled()).toBe(true);
     await page.locator("#confirm .typed-input").fill("30");
     await page.locator("#confirm .ok").click();
     await page.locator("#confirm .progress li", { hasText: "Done" }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(SHOTS, "dialog-applied-desktop.png") });
     expect(s.project.plan().participants.filter((p) => p.group === "team-03" && p.state === "stopped").length).toBe(30);
     // Closing the dialog reloads the groups page: it shows the new state.
     await Promise.all([page.waitForEvent("load"), page.locator("#confirm .cancel").click()]);
