@@ -5,8 +5,18 @@
 import { isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document, type Scalar } from "yaml";
 import type { RunState } from "../config/schema.ts";
 
-/** As the organizer wrote it: a long `users: [a, b, …]` stays one line (yaml folds flow collections past 80 columns by default), so an edit's diff shows only what it changed. */
-const KEEP_LINES = { lineWidth: 0 } as const;
+/**
+ * Writes the file back as the organizer wrote it, so an edit's diff shows
+ * only what it changed: a long `users: [a, b, …]` stays one line (yaml folds
+ * flow collections past 80 columns by default), and `[a, b]` or `[ a, b ]`
+ * follows what the file mostly uses (yaml pads every flow collection by
+ * default; a tie keeps the padding).
+ */
+export function keepStyle(text: string): { lineWidth: number; flowCollectionPadding: boolean } {
+  const padded = (text.match(/[[{] [^\s\]}]/g) ?? []).length;
+  const tight = (text.match(/[[{][^\s\]}]/g) ?? []).length;
+  return { lineWidth: 0, flowCollectionPadding: padded >= tight };
+}
 
 export class EditError extends Error {
   override name = "EditError";
@@ -79,7 +89,7 @@ export function addUser(text: string, user: string, group: string): string {
   const existing = findUser(doc, user);
   if (existing) throw new EditError(`"${user}" is already in group "${existing.group}"`);
   usersOf(doc, group, true).add(doc.createNode(user));
-  return doc.toString(KEEP_LINES);
+  return doc.toString(keepStyle(text));
 }
 
 /** Removes a participant. Their workspace stays on the host until `thon purge`. */
@@ -88,7 +98,7 @@ export function removeUser(text: string, user: string): string {
   const found = findUser(doc, user);
   if (!found) throw new EditError(`there is no participant "${user}" in thon.yaml`);
   found.users.items.splice(found.index, 1);
-  return doc.toString(KEEP_LINES);
+  return doc.toString(keepStyle(text));
 }
 
 /** Moves a participant to another group, keeping their entry (and its comment) as is. */
@@ -100,7 +110,7 @@ export function moveUser(text: string, user: string, toGroup: string): string {
   const target = usersOf(doc, toGroup, true);
   const [item] = found.users.items.splice(found.index, 1);
   target.items.push(item);
-  return doc.toString(KEEP_LINES);
+  return doc.toString(keepStyle(text));
 }
 
 /** Sets one participant's run state; "running" drops the override when the group runs anyway. */
@@ -118,14 +128,14 @@ export function setUserState(text: string, user: string, state: RunState): strin
     if (scalar?.comment) node.comment = scalar.comment;
     found.users.items[found.index] = node;
   }
-  return doc.toString(KEEP_LINES);
+  return doc.toString(keepStyle(text));
 }
 
 export function addGroup(text: string, group: string): string {
   const doc = load(text);
   if (groupsOf(doc).has(group)) throw new EditError(`group "${group}" already exists`);
   usersOf(doc, group, true);
-  return doc.toString(KEEP_LINES);
+  return doc.toString(keepStyle(text));
 }
 
 /** Removes an empty group; a group with participants must be emptied (or moved) first. */
@@ -136,7 +146,7 @@ export function removeGroup(text: string, group: string): string {
     throw new EditError(`group "${group}" still has ${users.items.length} participant(s); move or remove them first`);
   }
   groupsOf(doc).delete(group);
-  return doc.toString(KEEP_LINES);
+  return doc.toString(keepStyle(text));
 }
 
 export function setGroupState(text: string, group: string, state: RunState): string {
@@ -144,7 +154,7 @@ export function setGroupState(text: string, group: string, state: RunState): str
   usersOf(doc, group, false);
   const entry = groupsOf(doc).get(group, true) as unknown as YAMLMap;
   entry.set("state", state);
-  return doc.toString(KEEP_LINES);
+  return doc.toString(keepStyle(text));
 }
 
 /** Participant names and groups as the file lists them (for messages and purge checks). */

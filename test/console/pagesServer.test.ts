@@ -13,7 +13,7 @@ import { diskCheck, dockerCheck, pulumiCheck, runChecks, stackLockCheck } from "
 import { ThonConfigError, formatProblem, parseThonFile } from "../../infra/config/load.ts";
 import { headerAuth } from "../support/consoleAuth.ts";
 import { ApplierStandIn, makeProject, THON_YAML, type Fixture } from "../support/consoleFixture.ts";
-import { ListableAudit, StatefulDocker, sampleOf } from "../support/pagesFixture.ts";
+import { bigThonYaml, ListableAudit, StatefulDocker, sampleOf } from "../support/pagesFixture.ts";
 
 let fixture: Fixture | undefined;
 afterEach(() => {
@@ -129,6 +129,14 @@ describe("the pages, server side", () => {
     expect(body.mode).toBe("propose");
     expect(body.thonYamlDiff).toContain("+    users: [alice, bob, erin]");
     expect(project.readText()).toBe(before);
+  });
+
+  it("a group stop's preview diff is that group's one line: long users lists and the file's flow style are kept", async () => {
+    const { post } = app(bigThonYaml(90));
+    const r = await post("/api/v1/groups/team-02/stop", { confirm: false, wait: true });
+    expect(r.status).toBe(200);
+    const diff = ((await r.json()) as { thonYamlDiff: string }).thonYamlDiff.split("\n");
+    expect(diff.filter((l) => /^[+-](?![+-]{2} )/.test(l))).toEqual(["+    state: stopped"]);
   });
 
   it("the activity page filters the audit log by who, what and when", async () => {
