@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import { html } from "hono/html";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { Auth, ConsoleEnv, Principal } from "../auth/types.ts";
@@ -348,11 +349,7 @@ function toIso(v: string, end = false): string {
   return new Date(d.getTime() + (end && v.length <= 16 ? 59_999 : 0)).toISOString();
 }
 
+/** An operation's error as a page's content: the message, the fix, and each problem with its field. */
 function pageError(err: OpError): Html {
-  return shellless(err);
-}
-
-import { html } from "hono/html";
-function shellless(err: OpError): Html {
   return html`<div class="notice fail" role="alert"><p>${err.message}</p><p><strong>Fix:</strong> ${err.fix}</p>${err.details.length ? html`<ul>${err.details.map((d) => html`<li><code>${d.field ?? ""}</code> ${d.message}</li>`)}</ul>` : ""}</div>`;
 }
