@@ -13,6 +13,9 @@ import type { EngineEvent } from "./apply/applier.ts";
 import type { OpContext } from "./ops/context.ts";
 import { OpError } from "./ops/errors.ts";
 import * as ops from "./ops/operations.ts";
+import type { PagesOptions } from "./pages/deps.ts";
+import { productionPages } from "./pages/production.ts";
+import { Project } from "./ops/project.ts";
 import { consoleServices, DEFAULT_DATA_DIR, defaultListen, parseListen, renderConsoleUnit, startConsole } from "./server.ts";
 
 export interface ConsoleCliDeps {
@@ -132,7 +135,10 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
         mkdirSync(dataDir, { recursive: true, mode: 0o700 });
         const made = deps.makeAuth ? await deps.makeAuth(dataDir, projectDir) : { auth: await closedAuth(), audit: new FileAudit(join(dataDir, "audit.jsonl")) };
         if (!deps.makeAuth) err("thon console: sign-in is not wired into this build; only /healthz will answer\n");
-        const running = await startConsole(parsed, { projectDir, stack: stackOf(cmd), ...made });
+        // The pages: credentials through the Pulumi CLI; makeAuth may add the audit list and the usage store (console/store).
+        const extra = (made as { pages?: PagesOptions }).pages;
+        const pages = productionPages({ stack: stackOf(cmd), projectDir, usageStore: extra?.usage?.store, gateway: new Project({ projectDir, stack: stackOf(cmd) }).event().gateway.enabled });
+        const running = await startConsole(parsed, { projectDir, stack: stackOf(cmd), ...made, pages: { ...extra, ...pages.pages } });
         out(`thon console listening on ${running.address}\n`);
         const stop = () => void running.close().then(() => process.exit(0));
         process.once("SIGINT", stop);

@@ -9,6 +9,7 @@ import { createAdaptorServer, type ServerType } from "@hono/node-server";
 import type { AuditLog, Auth } from "./auth/types.ts";
 import { createConsoleApp } from "./api/app.ts";
 import type { Applier } from "./apply/applier.ts";
+import type { PagesOptions } from "./pages/deps.ts";
 import { AutomationApplier } from "./apply/automation.ts";
 import { DeclarativeRunner, mockPreview } from "./apply/declarative.ts";
 import { OperationQueue } from "./apply/queue.ts";
@@ -50,6 +51,8 @@ export interface ConsoleDeps {
   readonly docker?: SandboxDocker;
   readonly applier?: Applier;
   readonly env?: NodeJS.ProcessEnv;
+  /** The pages' optional parts (console/pages/deps.ts): audit list, usage store, credentials; see productionPages. */
+  readonly pages?: PagesOptions;
 }
 
 /** The operations' services for this project, from thon.yaml and the environment (admin keys never from thon.yaml). */
@@ -85,7 +88,7 @@ export interface RunningConsole {
 
 export async function startConsole(listen: Listen, deps: ConsoleDeps, services = consoleServices(deps)): Promise<RunningConsole> {
   const { audit: _audit, ...ops } = services;
-  const app = createConsoleApp({ auth: deps.auth, audit: deps.audit, ops });
+  const app = createConsoleApp({ auth: deps.auth, audit: deps.audit, ops, ...(deps.pages ? { pages: deps.pages } : {}) });
   if (listen.kind === "unix") {
     mkdirSync(resolve(listen.path, ".."), { recursive: true });
     rmSync(listen.path, { force: true }); // a socket left by a crashed run

@@ -15,12 +15,16 @@ import * as ops from "../ops/operations.ts";
 import type { Submitted } from "../ops/operations.ts";
 import { summary } from "../apply/queue.ts";
 import { docsRoutes } from "./docs.ts";
+import type { PagesOptions } from "../pages/deps.ts";
+import { mountPages } from "../pages/routes.ts";
 import { errorBody, errorResponse, ErrorSchema, validationError } from "./errors.ts";
 
 export interface ConsoleAppOptions {
   readonly auth: Auth;
   readonly audit: AuditLog;
   readonly ops: Omit<OpServices, "audit">;
+  /** The pages at `/` (console/pages); their optional parts (credentials, usage, audit list, health checks). */
+  readonly pages?: PagesOptions;
 }
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
@@ -64,6 +68,7 @@ export function createConsoleApp(options: ConsoleAppOptions): OpenAPIHono<Consol
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.use("/api/*", auth.authenticate);
   app.route("/", auth.routes);
+  mountPages(app, { ...options.pages, auth, services });
 
   const ctxOf = (c: Context<ConsoleEnv>): OpContext => {
     const principal = c.get("principal");

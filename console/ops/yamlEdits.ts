@@ -3,7 +3,7 @@
 // parallel); these two are small and local so the lead can swap them for
 // edit.ts's once both are merged.
 import { isMap, isScalar, isSeq, parseDocument, type Document, type YAMLMap } from "yaml";
-import { EditError } from "../../infra/cli/edit.ts";
+import { EditError, keepStyle } from "../../infra/cli/edit.ts";
 
 function load(text: string): Document {
   const doc = parseDocument(text);
@@ -36,7 +36,7 @@ export function renameUser(text: string, from: string, to: string): string {
     }
   }
   if (!found) throw new EditError(`there is no participant "${from}" in thon.yaml`);
-  return doc.toString();
+  return doc.toString(keepStyle(text));
 }
 
 /** Renames a group, keeping its place in the file, its users and comments. */
@@ -48,5 +48,5 @@ export function renameGroup(text: string, from: string, to: string): string {
   if (!pair) throw new EditError(`there is no group "${from}" in thon.yaml`);
   if (isScalar(pair.key)) pair.key.value = to;
   else pair.key = doc.createNode(to);
-  return doc.toString();
+  return doc.toString(keepStyle(text));
 }

@@ -6,6 +6,19 @@
 import { isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document, type Scalar } from "yaml";
 import type { RunState } from "../config/schema.ts";
 
+/**
+ * Writes the file back as the organizer wrote it, so an edit's diff shows
+ * only what it changed: a long `users: [a, b, …]` stays one line (yaml folds
+ * flow collections past 80 columns by default), and `[a, b]` or `[ a, b ]`
+ * follows what the file mostly uses (yaml pads every flow collection by
+ * default; a tie keeps the padding).
+ */
+export function keepStyle(text: string): { lineWidth: number; flowCollectionPadding: boolean } {
+  const padded = (text.match(/[[{] [^\s\]}]/g) ?? []).length;
+  const tight = (text.match(/[[{][^\s\]}]/g) ?? []).length;
+  return { lineWidth: 0, flowCollectionPadding: padded >= tight };
+}
+
 export class EditError extends Error {
   override name = "EditError";
   /** The dotted path in thon.yaml the edit is about (`groups.gamma`), or "" for the whole file. */
@@ -109,7 +122,7 @@ export function addUser(text: string, user: string, group: string, options: Grou
   const existing = findUser(doc, user);
   if (existing) throw new EditError(`"${user}" is already in group "${existing.group}"`, `groups.${existing.group}.users`);
   usersOf(doc, group, options.createGroup === true).add(doc.createNode(user));
-  return doc.toString();
+  return doc.toString(keepStyle(text));
 }
 
 /** Removes a participant. Their workspace stays on the host until `thon purge`. */
@@ -117,7 +130,7 @@ export function removeUser(text: string, user: string): string {
   const doc = load(text);
   const found = mustFindUser(doc, user);
   found.users.items.splice(found.index, 1);
-  return doc.toString();
+  return doc.toString(keepStyle(text));
 }
 
 /** Moves a participant to another group, keeping their entry (and its comment) as is. */
@@ -128,7 +141,7 @@ export function moveUser(text: string, user: string, toGroup: string, options: G
   const target = usersOf(doc, toGroup, options.createGroup === true);
   const [item] = found.users.items.splice(found.index, 1);
   target.items.push(item);
-  return doc.toString();
+  return doc.toString(keepStyle(text));
 }
 
 /** Renames a participant in place (their entry, state and comment stay). */
@@ -140,7 +153,7 @@ export function renameUser(text: string, user: string, newName: string): string 
   const item = found.users.items[found.index];
   if (isMap(item)) item.set("name", newName);
   else (item as Scalar).value = newName;
-  return doc.toString();
+  return doc.toString(keepStyle(text));
 }
 
 function stateOf(node: unknown): RunState | undefined {
@@ -178,7 +191,7 @@ export function setUserState(text: string, user: string, state: RunState): strin
   const found = mustFindUser(doc, user);
   if (inheritedState(doc, found.group) === state) {
     dropOverride(doc, found.users, found.index);
-    return doc.toString();
+    return doc.toString(keepStyle(text));
   }
   const item = found.users.items[found.index];
   if (isMap(item)) {
@@ -191,14 +204,14 @@ export function setUserState(text: string, user: string, state: RunState): strin
     if (scalar?.commentBefore) node.commentBefore = scalar.commentBefore;
     found.users.items[found.index] = node;
   }
-  return doc.toString();
+  return doc.toString(keepStyle(text));
 }
 
 export function addGroup(text: string, group: string): string {
   const doc = load(text);
   if (groupsOf(doc).has(group)) throw new EditError(`group "${group}" already exists`, `groups.${group}`);
   usersOf(doc, group, true);
-  return doc.toString();
+  return doc.toString(keepStyle(text));
 }
 
 /** Removes an empty group; a group with participants must be emptied (or moved) first. */
@@ -209,7 +222,7 @@ export function removeGroup(text: string, group: string): string {
     throw new EditError(`group "${group}" still has ${users.items.length} participant(s); move or remove them first`, `groups.${group}.users`);
   }
   groupsOf(doc).delete(group);
-  return doc.toString();
+  return doc.toString(keepStyle(text));
 }
 
 /** Renames a group in place, keeping its position, settings and comments. Participants keep their sandboxes. */
@@ -221,7 +234,7 @@ export function renameGroup(text: string, group: string, newName: string): strin
   const pair = groups.items.find((p) => keyOf(p.key) === group)!;
   if (isScalar(pair.key)) pair.key.value = newName;
   else pair.key = doc.createNode(newName);
-  return doc.toString();
+  return doc.toString(keepStyle(text));
 }
 
 /**
@@ -234,7 +247,7 @@ export function setGroupState(text: string, group: string, state: RunState): str
   const entry = groupsOf(doc).get(group, true) as unknown as YAMLMap;
   entry.set("state", state);
   for (let i = 0; i < users.items.length; i++) dropOverride(doc, users, i);
-  return doc.toString();
+  return doc.toString(keepStyle(text));
 }
 
 /** Participant names and groups as the file lists them (for messages and purge checks). */

@@ -152,7 +152,8 @@ describe("e2e: the console on a real Docker engine", () => {
     const preview = await call("POST", `/api/v1/participants/${bob}/stop`, { wait: true });
     expect(preview.status).toBe(200);
     expect(preview.body.mode).toBe("preview");
-    expect(preview.body.thonYamlDiff).toContain(`{ name: ${bob}, state: stopped }`);
+    // In the file's own flow style (infra/cli/edit.ts keepStyle): this file writes `[ms-python.python]`.
+    expect(preview.body.thonYamlDiff).toContain(`{name: ${bob}, state: stopped}`);
     expect((await inspect(`thon-${bob}`))!.State.Running).toBe(true);
 
     const first = await call("POST", `/api/v1/participants/${bob}/stop`, { confirm: true });

@@ -52,6 +52,10 @@ export interface ApisixStandIn {
   readonly consumers: Map<string, Stored>;
   /** Every Admin API request, for assertions. */
   readonly adminLog: Array<{ method: string; path: string; status: number; body: unknown }>;
+  /** The prometheus plugin's export server (plugin_attr.prometheus.export_addr, 127.0.0.1:9091 by default; any free port here). */
+  readonly metricsUrl: string;
+  /** An APISIX restart: the shared dicts (token counters, rate-limit counters) start from zero. */
+  restart(): void;
   close(): Promise<void>;
 }
 
@@ -335,6 +339,36 @@ export async function startApisixStandIn(options: ApisixStandInOptions): Promise
 
   // Rate-limit counters: key -> { used, windowEnds }.
   const counters = new Map<string, { used: number; windowEnds: number }>();
+  // plugins/prometheus/exporter.lua: apisix_llm_prompt_tokens / apisix_llm_completion_tokens
+  // (3.14+), labels route_id, service_id, consumer, node, request_type,
+  // request_llm_model, llm_model; incremented from the upstream's `usage` at log phase.
+  const llmTokens = new Map<string, { labels: Record<string, string>; prompt: number; completion: number }>();
+  const countTokens = (labels: Record<string, string>, usage: Record<string, number> | undefined) => {
+    if (!at(options.version, "3.14") || !usage) return;
+    const key = JSON.stringify(labels);
+    const t = llmTokens.get(key) ?? { labels, prompt: 0, completion: 0 };
+    t.prompt += usage.prompt_tokens ?? 0;
+    t.completion += usage.completion_tokens ?? 0;
+    llmTokens.set(key, t);
+  };
+  const metrics = createServer((req, res) => {
+    if (new URL(req.url ?? "/", "http://x").pathname !== "/apisix/prometheus/metrics") return send(res, 404, { error_msg: "404 Route Not Found" });
+    const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+    const line = (name: string, t: { labels: Record<string, string> }, v: number) => `${name}{${Object.entries(t.labels).map(([k, x]) => `${k}="${esc(x)}"`).join(",")}} ${v}`;
+    const out = [
+      "# HELP apisix_node_info Info of APISIX node",
+      "# TYPE apisix_node_info gauge",
+      'apisix_node_info{hostname="standin",version="' + options.version + '"} 1',
+    ];
+    if (at(options.version, "3.14")) {
+      out.push("# HELP apisix_llm_prompt_tokens LLM service consumed prompt tokens", "# TYPE apisix_llm_prompt_tokens counter");
+      for (const t of llmTokens.values()) out.push(line("apisix_llm_prompt_tokens", t, t.prompt));
+      out.push("# HELP apisix_llm_completion_tokens LLM service consumed completion tokens", "# TYPE apisix_llm_completion_tokens counter");
+      for (const t of llmTokens.values()) out.push(line("apisix_llm_completion_tokens", t, t.completion));
+    }
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end(out.join("\n") + "\n");
+  });
 
   const proxy = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
@@ -420,6 +454,14 @@ export async function startApisixStandIn(options: ApisixStandInOptions): Promise
         const chunks: Buffer[] = [];
         for await (const c of up) chunks.push(c as Buffer);
         const text = Buffer.concat(chunks).toString("utf8");
+        if (aiProxy && (up.statusCode ?? 500) < 300) {
+          const reply = safeJson(text) as { usage?: Record<string, number>; model?: string } | undefined;
+          const requested = String((safeJson(body) as { model?: unknown } | undefined)?.model ?? "");
+          countTokens(
+            { route_id: String(route.value.id ?? ""), service_id: "", consumer: consumerName ?? "", node: target.host, request_type: "ai_chat", request_llm_model: requested, llm_model: String(reply?.model ?? requested) },
+            reply?.usage,
+          );
+        }
         if (counterKey && (up.statusCode ?? 500) < 300) {
           const usage = (safeJson(text) as { usage?: Record<string, number> } | undefined)?.usage;
           const field = String(limit!.limit_strategy ?? "total_tokens");
@@ -434,15 +476,20 @@ export async function startApisixStandIn(options: ApisixStandInOptions): Promise
   });
 
   const listen = (s: Server) => new Promise<number>((resolve) => s.listen(0, "127.0.0.1", () => resolve((s.address() as AddressInfo).port)));
-  const [adminPort, proxyPort] = await Promise.all([listen(admin), listen(proxy)]);
+  const [adminPort, proxyPort, metricsPort] = await Promise.all([listen(admin), listen(proxy), listen(metrics)]);
   return {
     adminUrl: `http://127.0.0.1:${adminPort}`,
     proxyUrl: `http://127.0.0.1:${proxyPort}`,
     routes,
     consumers,
     adminLog,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/apisix/prometheus/metrics`,
+    restart: () => {
+      llmTokens.clear();
+      counters.clear();
+    },
     close: () =>
-      Promise.all([admin, proxy].map((s) => new Promise<void>((resolve) => (s.closeAllConnections(), s.close(() => resolve()))))).then(() => undefined),
+      Promise.all([admin, proxy, metrics].map((s) => new Promise<void>((resolve) => (s.closeAllConnections(), s.close(() => resolve()))))).then(() => undefined),
   };
 }
 
