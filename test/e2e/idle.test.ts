@@ -14,6 +14,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { evaluateEventFile } from "../../infra/cli/plan.ts";
+import { tlsStandIn } from "../support/tlsStandIn.ts";
 import { loadEvent } from "../../infra/config/load.ts";
 import type { Event } from "../../infra/config/event.ts";
 import { planEvent, type ParticipantPlan } from "../../infra/plan.ts";
@@ -63,7 +64,7 @@ let socket: WebSocket | undefined;
 async function evaluate(file: string, s: E2eEventSpec): Promise<{ evaluation: Evaluation; event: Event }> {
   const path = join(dir, file);
   writeFileSync(path, renderEventYaml(s) + IDLE_YAML);
-  return { evaluation: await evaluateEventFile(path), event: loadEvent(path) };
+  return { evaluation: await evaluateEventFile(path, "dev", tlsStandIn), event: loadEvent(path) };
 }
 
 /** The readings the console would take, from the real sandboxes; the LLM time is the gateway's input. */

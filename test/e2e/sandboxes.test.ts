@@ -405,6 +405,9 @@ describe("e2e: the program's sandboxes on a real Docker engine", () => {
         `${TYPES.password}::thon-password-${cy}`,
         `${TYPES.volume}::thon-home-${cy}`,
         `${TYPES.volume}::thon-workspace-${cy}`,
+        `thon:host:Directory::thon-sockets-${cy}`,
+        `thon:host:File::thon-nginx-${cy}`,
+        `thon:host:File::thon-upstream-${cy}`,
         `thon:sandbox:Sandbox::thon-${cy}`,
       ].sort(),
     );

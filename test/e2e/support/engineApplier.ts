@@ -8,6 +8,7 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
 import type { Applier, ApplyOptions, PreviewResult, UpResult } from "../../../console/apply/applier.ts";
 import { evaluateEventFile } from "../../../infra/cli/plan.ts";
+import { tlsStandIn } from "../../support/tlsStandIn.ts";
 import { diffEvaluations } from "../../../infra/preview/diff.ts";
 import type { Evaluation } from "../../../infra/preview/evaluate.ts";
 import type { Engine } from "./engine.ts";
@@ -29,7 +30,7 @@ export class EngineStandInApplier implements Applier {
 
   async preview(o: ApplyOptions): Promise<PreviewResult> {
     const started = Date.now();
-    const next = await evaluateEventFile(o.eventFile ?? this.eventFile);
+    const next = await evaluateEventFile(o.eventFile ?? this.eventFile, "dev", tlsStandIn);
     const evaluateMs = Date.now() - started;
     const emit = this.emitter(o);
     emit({ preludeEvent: { config: {} } });
@@ -40,7 +41,7 @@ export class EngineStandInApplier implements Applier {
 
   async up(o: ApplyOptions): Promise<UpResult> {
     const started = Date.now();
-    const next = await evaluateEventFile(this.eventFile);
+    const next = await evaluateEventFile(this.eventFile, "dev", tlsStandIn);
     const evaluateMs = Date.now() - started;
     const emit = this.emitter(o);
     emit({ preludeEvent: { config: {} } });
