@@ -154,7 +154,8 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
     .option("--data <dir>", `the console's data folder (default: ${DEFAULT_DATA_DIR} in the project)`)
     .action(async (o: { data?: string }, cmd: Command) =>
       run(cmd, async () => {
-        const dataDir = dataOf(projectOf(cwd), o.data);
+        // `thon console` has --data too: commander gives it to whichever command it parses first.
+        const dataDir = dataOf(projectOf(cwd), o.data ?? (cmd.optsWithGlobals() as { data?: string }).data);
         const password = await (deps.readPassword ?? (() => readNewPassword(err)))();
         const { store, audit } = openAudit(dataDir);
         opened.push(store);
