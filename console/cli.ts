@@ -17,8 +17,8 @@ import type { OpContext } from "./ops/context.ts";
 import type { SandboxDocker } from "./ops/docker.ts";
 import { OpError } from "./ops/errors.ts";
 import * as ops from "./ops/operations.ts";
-import { consoleOpenApiDocument, openAudit, openConsole, type OpenConsole, type OpenConsoleOptions } from "./main.ts";
-import { consoleServices, DEFAULT_DATA_DIR, defaultListen, parseListen, renderConsoleUnit, serveApp } from "./server.ts";
+import { consoleOpenApiDocument, defaultConsoleListen, openAudit, openConsole, type OpenConsole, type OpenConsoleOptions } from "./main.ts";
+import { consoleServices, DEFAULT_DATA_DIR, parseListen, renderConsoleUnit, serveApp } from "./server.ts";
 
 export interface ConsoleCliDeps {
   /** Opens the whole console (console/main.ts); tests pass stand-ins for Docker and the applier through it. */
@@ -111,7 +111,7 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
       run(cmd, async () => {
         const projectDir = projectOf(cwd);
         const dataDir = dataOf(projectDir, o.data);
-        const listen = o.listen ?? defaultListen(projectDir);
+        const listen = o.listen ?? defaultConsoleListen(projectDir, stackOf(cmd));
         const parsed = parseListen(listen, cwd);
         if (o.install) {
           const unit = renderConsoleUnit({ user: userInfo().username, projectDir, node: process.execPath, thon: join(projectDir, "bin", "thon.mjs"), listen: parsed.kind === "unix" ? `unix:${parsed.path}` : listen, dataDir, stack: stackOf(cmd) });

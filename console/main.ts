@@ -13,7 +13,8 @@ import type { Applier } from "./apply/applier.ts";
 import type { OpServices } from "./ops/context.ts";
 import type { SandboxDocker } from "./ops/docker.ts";
 import { Project } from "./ops/project.ts";
-import { consoleServices } from "./server.ts";
+import { consoleServices, defaultListen } from "./server.ts";
+import { nginxLayout } from "../infra/render/nginx/layout.ts";
 import { parseThonFile } from "../infra/config/load.ts";
 import { baseUrl } from "../infra/plan.ts";
 
@@ -60,6 +61,16 @@ function consoleSection(projectDir: string, stack: string) {
   const project = new Project({ projectDir, stack });
   const file = parseThonFile(readFileSync(project.eventFile, "utf8"), project.eventFile);
   return { project, section: file.console, baseUrl: baseUrl(project.event()) };
+}
+
+/**
+ * Where `thon console` listens without --listen: with a `console:` section,
+ * the socket the event's nginx proxies /_thon/ to (in proxy.socketDir, which
+ * nginx's group may enter); else a socket in the data folder.
+ */
+export function defaultConsoleListen(projectDir: string, stack: string): string {
+  const { section, project } = consoleSection(projectDir, stack);
+  return section ? `unix:${nginxLayout(project.event()).consoleSocket}` : defaultListen(projectDir);
 }
 
 export async function openConsole(o: OpenConsoleOptions): Promise<OpenConsole> {

@@ -35,6 +35,8 @@ export interface Event {
   readonly lemonade: ThonFile["lemonade"];
   readonly gateway: ThonFile["gateway"];
   readonly target: ThonFile["target"];
+  /** The organizer console; when set, nginx serves it at /_thon/ (infra/render/nginx). */
+  readonly console?: ThonFile["console"];
 }
 
 /**
@@ -80,5 +82,6 @@ export function toEvent(file: ThonFile, settingsFromFile: Record<string, unknown
     lemonade: file.lemonade,
     gateway: file.gateway,
     target: file.target,
+    ...(file.console ? { console: file.console } : {}),
   };
 }

@@ -65,7 +65,7 @@ async function signIn(call: Call) {
 
 /** Every operation of the document, with its path's parameters filled in. */
 function routes(o: OpenConsole): Array<{ method: string; path: string; description: string }> {
-  const doc = openApiDocument(o.api) as { paths: Record<string, Record<string, { description?: string }>> };
+  const doc = openApiDocument(o.api) as unknown as { paths: Record<string, Record<string, { description?: string }>> };
   return Object.entries(doc.paths).flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path: path.replace("{name}", "alice").replace(/\{id\}/g, UUID), description: op.description ?? "" })),
   );
