@@ -134,6 +134,28 @@ describe("the console at /_thon/ on the event's HTTPS entry", () => {
     expect(refused.map((e) => e.actor)).toContain("anonymous@127.0.0.1");
   });
 
+  it("the API docs page's files resolve under /_thon/ (relative URLs), for a signed-in browser", async () => {
+    const signIn = await https(port, "POST", "/_thon/api/v1/session", ca, { password: PASSWORD });
+    const cookie = (signIn.headers["set-cookie"] as string[]).find((x) => x.startsWith("thon_console_session="))!.split(";")[0]!;
+    const get = (path: string) =>
+      new Promise<Reply>((resolve, reject) => {
+        const req = httpsRequest({ host: "127.0.0.1", port, path, ca, servername: "localhost", agent: false, timeout: 5_000, headers: { Cookie: cookie } }, (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (d: string) => (text += d));
+          res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    const page = await get("/_thon/api/docs");
+    expect(page.status).toBe(200);
+    const refs = [...page.body.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => new URL(m[1]!, "https://h/_thon/api/docs").pathname);
+    expect(refs.length).toBeGreaterThan(2);
+    for (const ref of refs) expect((await get(ref)).status, ref).toBe(200);
+    expect((await get("/_thon/api/openapi.json")).status).toBe(200);
+  });
+
   it("no participant can be named _thon: the name pattern refuses a leading underscore", () => {
     expect(NAME_PATTERN.test("_thon")).toBe(false);
     expect(() => parseThonFile("event: { name: e, host: localhost }\ngroups:\n  alpha:\n    users: [_thon]\n")).toThrow(/groups\.alpha\.users/);
