@@ -3,6 +3,7 @@
 // callers, a viewer cannot operate, CSRF, expiry and revocation hold, and
 // every operation lands in the audit log without a password in it. Both
 // in-process and over a loopback server; plus the CLI's side.
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -292,4 +293,52 @@ describe("the CLI on the wired console", () => {
     const pw = (first.password as { password: string }).password;
     expect((await inProcess(c)("POST", "/api/v1/session", { body: { password: pw } })).status).toBe(200);
   });
+});
+
+describe("bin/thon.mjs console as a process", () => {
+  const ROOT = join(import.meta.dirname, "..", "..");
+
+  /** Starts `thon console --listen 127.0.0.1:0` in the project; resolves with its output once it listens. */
+  const start = (dir: string, env: NodeJS.ProcessEnv) =>
+    new Promise<{ out: string; url: string; child: ChildProcess }>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(ROOT, "bin", "thon.mjs"), "console", "--listen", "127.0.0.1:0"], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`thon console did not start: ${out}`))), 30_000);
+      const take = (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m) (clearTimeout(timer), resolve({ out, url: m[1]!, child }));
+      };
+      child.stdout!.on("data", take);
+      child.stderr!.on("data", take);
+      child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`thon console exited ${code}: ${out}`))));
+    });
+  const stop = (child: ChildProcess) => new Promise<void>((r) => (child.once("exit", () => r()), child.kill("SIGTERM")));
+
+  it("the first start prints a generated password once; the next does not; THON_CONSOLE_PASSWORD is never printed", async () => {
+    fx = makeProject();
+    const env = { THON_CONSOLE_PASSWORD: "", DOCKER_HOST: "unix:///nonexistent.sock" };
+    const first = await start(fx.dir, env);
+    try {
+      expect(first.out).toMatch(/organizer password \(shown once/);
+      const pw = /\n {4}(\S+)\n/.exec(first.out)![1]!;
+      expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+      const r = await fetch(`${first.url}/api/v1/session`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ password: pw }) });
+      expect(r.status).toBe(200);
+    } finally {
+      await stop(first.child);
+    }
+    const second = await start(fx.dir, env);
+    await stop(second.child);
+    expect(second.out).not.toMatch(/password/i);
+    const secret = "an unattended start passphrase";
+    const third = await start(fx.dir, { ...env, THON_CONSOLE_PASSWORD: secret });
+    try {
+      const r = await fetch(`${third.url}/api/v1/session`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ password: secret }) });
+      expect(r.status).toBe(200);
+    } finally {
+      await stop(third.child);
+    }
+    expect(third.out).not.toContain(secret);
+  }, 90_000);
 });
