@@ -121,8 +121,10 @@ export async function readStackSecret(projectDir: string, stack: string, key: st
   try {
     pulumiCommand = await auto.PulumiCommand.get();
   } catch (err) {
+    const first = (err as Error).message.split("\n")[0]!;
+    const why = /ENOENT|code: -2\b/.test(first) ? "no pulumi on PATH" : first;
     throw new Error(
-      `the stack secret thon:${key} cannot be read: the Pulumi CLI is not installed here (${(err as Error).message.split("\n")[0]}). Fix: install it (https://www.pulumi.com/docs/install/), or give the client secret in the environment ({ env: NAME } in console.signIn)`,
+      `the stack secret thon:${key} cannot be read: the Pulumi CLI is not installed here (${why}). Fix: install it (https://www.pulumi.com/docs/install/), or give the client secret in the environment ({ env: NAME } in console.signIn)`,
     );
   }
   const envVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && /^PULUMI_/.test(e[0])));

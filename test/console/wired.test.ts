@@ -224,6 +224,27 @@ describe("the wired console over a loopback server", () => {
   });
 });
 
+describe("client secrets from the stack", () => {
+  it("a provider whose secret is a stack secret, with no Pulumi CLI here: 503 that says the CLI is missing and names the env way", async () => {
+    const yaml = `${THON_YAML}\nconsole:\n  signIn:\n    providers:\n      github: { clientId: abc, clientSecret: { secret: githubSecret } }\n    organizers: [github:octocat]\n`;
+    const path = process.env.PATH;
+    const empty = mkdtempSync(join(tmpdir(), "thon-nopulumi-"));
+    process.env.PATH = empty; // no pulumi on PATH, whatever this machine has
+    try {
+      const { c } = await open(yaml);
+      const r = await inProcess(c)("GET", "/auth/oidc/github/start");
+      expect(r.status).toBe(503);
+      const body = await r.text();
+      expect(body).toContain("thon:githubSecret");
+      expect(body).toContain("Pulumi CLI is not installed");
+      expect(body).toContain("{ env: NAME }");
+    } finally {
+      process.env.PATH = path;
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the CLI on the wired console", () => {
   const cli = async (fx: Fixture, args: string[], deps: Parameters<typeof registerConsoleCommands>[1] = {}) => {
     const program = new Command().exitOverride();
