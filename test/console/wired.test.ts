@@ -3,7 +3,7 @@
 // callers, a viewer cannot operate, CSRF, expiry and revocation hold, and
 // every operation lands in the audit log without a password in it. Both
 // in-process and over a loopback server; plus the CLI's side.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -335,6 +335,13 @@ describe("bin/thon.mjs console as a process", () => {
       child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`thon console exited ${code}: ${out}`))));
     });
   const stop = (child: ChildProcess) => new Promise<void>((r) => (child.once("exit", () => r()), child.kill("SIGTERM")));
+
+  it("a refused --listen exits 2 with the reason (the exit code survives the CLI's main)", () => {
+    fx = makeProject();
+    const r = spawnSync(process.execPath, [join(ROOT, "bin", "thon.mjs"), "console", "--listen", "10.0.0.1:80"], { cwd: fx.dir, encoding: "utf8", timeout: 30_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--listen 10.0.0.1:80: the console listens on loopback or a unix socket only");
+  });
 
   it("the first start prints a generated password once; the next does not; THON_CONSOLE_PASSWORD is never printed", async () => {
     fx = makeProject();
