@@ -26,10 +26,10 @@ interface Reply {
   readonly body: string;
 }
 
-function https(port: number, method: string, path: string, ca: string, body?: unknown): Promise<Reply> {
+function https(port: number, method: string, path: string, ca: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      { host: "127.0.0.1", port, method, path, ca, servername: "localhost", agent: false, timeout: 5_000, headers: body === undefined ? {} : { "Content-Type": "application/json" } },
+      { host: "127.0.0.1", port, method, path, ca, servername: "localhost", agent: false, timeout: 5_000, headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers } },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -137,17 +137,7 @@ describe("the console at /_thon/ on the event's HTTPS entry", () => {
   it("the API docs page's files resolve under /_thon/ (relative URLs), for a signed-in browser", async () => {
     const signIn = await https(port, "POST", "/_thon/api/v1/session", ca, { password: PASSWORD });
     const cookie = (signIn.headers["set-cookie"] as string[]).find((x) => x.startsWith("thon_console_session="))!.split(";")[0]!;
-    const get = (path: string) =>
-      new Promise<Reply>((resolve, reject) => {
-        const req = httpsRequest({ host: "127.0.0.1", port, path, ca, servername: "localhost", agent: false, timeout: 5_000, headers: { Cookie: cookie } }, (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (d: string) => (text += d));
-          res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-        });
-        req.on("error", reject);
-        req.end();
-      });
+    const get = (path: string) => https(port, "GET", path, ca, undefined, { Cookie: cookie });
     const page = await get("/_thon/api/docs");
     expect(page.status).toBe(200);
     const refs = [...page.body.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => new URL(m[1]!, "https://h/_thon/api/docs").pathname);
