@@ -141,6 +141,21 @@ describe("the wired console, in-process", () => {
     expect(docker.restarts).toEqual(["id-alice"]);
   });
 
+  it("renames go through infra/cli/edit.ts: an unknown group is 404 naming it, without the CLI's flag advice", async () => {
+    const { c } = await open();
+    const call = inProcess(c);
+    const s = await signIn(call);
+    const r = await call("POST", "/api/v1/groups/nope/rename", { body: { to: "gamma", confirm: true, wait: true }, headers: s.headers });
+    expect(r.status).toBe(404);
+    const { error } = (await r.json()) as { error: { message: string; field: string } };
+    expect(error.message).toContain('there is no group "nope"');
+    expect(error.message).not.toContain("--create-group");
+    expect(error.field).toBe("name");
+    const clash = await call("POST", "/api/v1/participants/alice/rename", { body: { to: "bob", confirm: true, wait: true }, headers: s.headers });
+    expect(clash.status).toBe(409);
+    expect(((await clash.json()) as { error: { message: string } }).error.message).toContain('"bob" is already in group "alpha"');
+  });
+
   it("an expired session is 401", async () => {
     const { c, advance } = await open();
     const call = inProcess(c);
