@@ -21,4 +21,7 @@ if ((process.argv.slice(2).includes("plan") || process.argv[2] === "up") && !pro
   }
 }
 const { run } = await import("../infra/cli/main.ts");
-await run();
+// The console's commands (thon console, thon users restart|recreate|…) load
+// with the CLI; their heavy parts (store, Docker, Automation API) only when run.
+const { registerConsoleCommands } = await import("../console/cli.ts");
+await run((program) => registerConsoleCommands(program));

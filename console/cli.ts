@@ -2,49 +2,39 @@
 // the per-participant verbs the operations layer adds to `thon users`. Each
 // verb runs an operation from console/ops as the local organizer, like the
 // REST API does for a signed-in one.
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { Writable } from "node:stream";
 import { spawnSync } from "node:child_process";
 import type { Command } from "commander";
-import type { AuditEntry, AuditLog, Auth, Principal } from "./auth/types.ts";
-import { createConsoleApp, openApiDocument } from "./api/app.ts";
-import type { EngineEvent } from "./apply/applier.ts";
+import type { Principal } from "./auth/types.ts";
+import { setOrganizerPassword } from "./auth/password.ts";
+import type { Applier, EngineEvent } from "./apply/applier.ts";
 import type { OpContext } from "./ops/context.ts";
+import type { SandboxDocker } from "./ops/docker.ts";
 import { OpError } from "./ops/errors.ts";
 import * as ops from "./ops/operations.ts";
-import type { PagesOptions } from "./pages/deps.ts";
-import { productionPages } from "./pages/production.ts";
-import { Project } from "./ops/project.ts";
-import { consoleServices, DEFAULT_DATA_DIR, defaultListen, parseListen, renderConsoleUnit, startConsole } from "./server.ts";
+import { consoleOpenApiDocument, defaultConsoleListen, openAudit, openConsole, type OpenConsole, type OpenConsoleOptions } from "./main.ts";
+import { consoleServices, DEFAULT_DATA_DIR, parseListen, renderConsoleUnit, serveApp } from "./server.ts";
 
 export interface ConsoleCliDeps {
-  /** Sign-in and audit storage for the console's data folder (console/auth, console/store); the lead wires them in. */
-  readonly makeAuth?: (dataDir: string, projectDir: string) => Promise<{ auth: Auth; audit: AuditLog }> | { auth: Auth; audit: AuditLog };
+  /** Opens the whole console (console/main.ts); tests pass stand-ins for Docker and the applier through it. */
+  readonly open?: (options: OpenConsoleOptions) => Promise<OpenConsole>;
+  /** Stand-ins for the CLI's own verbs (tests); default: dockerd and the Automation API. */
+  readonly docker?: SandboxDocker;
+  readonly applier?: Applier;
+  readonly env?: NodeJS.ProcessEnv;
+  /** `thon console passwd`'s new password; default: stdin's first line, or a prompt without echo on a terminal. */
+  readonly readPassword?: () => Promise<string>;
   readonly out?: (text: string) => void;
   readonly err?: (text: string) => void;
   readonly cwd?: string;
   /** Where --install writes the unit (default /etc/systemd/system). */
   readonly unitDir?: string;
 }
-
-/** Until console/store is wired in: the audit as JSON lines in the data folder. */
-class FileAudit implements AuditLog {
-  constructor(private readonly file: string) {}
-  record(entry: AuditEntry): void {
-    appendFileSync(this.file, JSON.stringify({ at: new Date().toISOString(), ...entry }) + "\n");
-  }
-}
-
-/** An Auth that lets nobody in: `thon console` without sign-in wired answers /healthz only. */
-const closedAuth = async (): Promise<Auth> => {
-  const { OpenAPIHono } = await import("@hono/zod-openapi");
-  return {
-    authenticate: async (_c, next) => next(),
-    require: () => async (c) => c.json({ error: { code: "unauthenticated", message: "sign-in is not set up in this build", fix: "wire console/auth into the console" } }, 401),
-    routes: new OpenAPIHono(),
-  };
-};
 
 function projectOf(cwd: string): string {
   // The nearest folder with Pulumi.yaml, as Pulumi (and infra/cli) find it.
@@ -81,14 +71,17 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
     throw new CliExit();
   };
 
+  const env = deps.env ?? process.env;
+  const opened: Array<{ close(): void }> = [];
+  // A shell on the event host is the organizer (sudo/ssh decide who gets one).
+  const localPrincipal = (): Principal => ({ id: `local:${userInfo().username}`, role: "organizer", via: "cli" });
+
   const localContext = async (cmd: Command): Promise<OpContext> => {
     const projectDir = projectOf(cwd);
-    const dataDir = dataOf(projectDir, undefined);
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const audit = deps.makeAuth ? (await deps.makeAuth(dataDir, projectDir)).audit : new FileAudit(join(dataDir, "audit.jsonl"));
-    // A shell on the event host is the organizer (sudo/ssh decide who gets one).
-    const principal: Principal = { id: `local:${userInfo().username}`, role: "organizer", via: "password" };
-    return { ...consoleServices({ projectDir, stack: stackOf(cmd), auth: await closedAuth(), audit }), principal };
+    const { store, audit } = openAudit(dataOf(projectDir, undefined));
+    opened.push(store);
+    const services = consoleServices({ projectDir, stack: stackOf(cmd), audit, env, ...(deps.docker ? { docker: deps.docker } : {}), ...(deps.applier ? { applier: deps.applier } : {}) });
+    return { ...services, principal: localPrincipal() };
   };
 
   const run = async (cmd: Command, fn: () => Promise<void>) => {
@@ -101,6 +94,8 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
       } catch {
         /* exit code set */
       }
+    } finally {
+      for (const o of opened.splice(0)) o.close();
     }
   };
 
@@ -116,7 +111,7 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
       run(cmd, async () => {
         const projectDir = projectOf(cwd);
         const dataDir = dataOf(projectDir, o.data);
-        const listen = o.listen ?? defaultListen(projectDir);
+        const listen = o.listen ?? defaultConsoleListen(projectDir, stackOf(cmd));
         const parsed = parseListen(listen, cwd);
         if (o.install) {
           const unit = renderConsoleUnit({ user: userInfo().username, projectDir, node: process.execPath, thon: join(projectDir, "bin", "thon.mjs"), listen: parsed.kind === "unix" ? `unix:${parsed.path}` : listen, dataDir, stack: stackOf(cmd) });
@@ -132,15 +127,15 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
           out(`wrote ${file}${deps.unitDir ? "" : " and started thon-console.service"}\n`);
           return;
         }
-        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-        const made = deps.makeAuth ? await deps.makeAuth(dataDir, projectDir) : { auth: await closedAuth(), audit: new FileAudit(join(dataDir, "audit.jsonl")) };
-        if (!deps.makeAuth) err("thon console: sign-in is not wired into this build; only /healthz will answer\n");
-        // The pages: credentials through the Pulumi CLI; makeAuth may add the audit list and the usage store (console/store).
-        const extra = (made as { pages?: PagesOptions }).pages;
-        const pages = productionPages({ stack: stackOf(cmd), projectDir, usageStore: extra?.usage?.store, gateway: new Project({ projectDir, stack: stackOf(cmd) }).event().gateway.enabled });
-        const running = await startConsole(parsed, { projectDir, stack: stackOf(cmd), ...made, pages: { ...extra, ...pages.pages } });
+        const opening = deps.open ?? openConsole;
+        const c = await opening({ projectDir, dataDir, stack: stackOf(cmd), env, ...(parsed.kind === "tcp" ? { behindProxy: false } : {}), ...(deps.docker ? { docker: deps.docker } : {}), ...(deps.applier ? { applier: deps.applier } : {}) });
+        if (c.password.source === "generated") {
+          // Shown this once (docs/console-auth.md); only its hash is kept.
+          out(`\nThe organizer password (shown once; change it with \`thon console passwd\`):\n\n    ${c.password.password}\n\n`);
+        }
+        const running = await serveApp(parsed, c.app);
         out(`thon console listening on ${running.address}\n`);
-        const stop = () => void running.close().then(() => process.exit(0));
+        const stop = () => void running.close().then(() => (c.close(), process.exit(0)));
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       }),
@@ -150,11 +145,31 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
     .command("openapi")
     .description("print the console's OpenAPI 3.1 document")
     .action(async () => {
-      const auth = await closedAuth();
-      // The document depends on the routes only: no project or Docker is touched.
-      const app = createConsoleApp({ auth, audit: { record: () => undefined }, ops: {} as never });
-      out(JSON.stringify(openApiDocument(app), null, 2) + "\n");
+      out(JSON.stringify(await consoleOpenApiDocument(), null, 2) + "\n");
     });
+
+  consoleCmd
+    .command("passwd")
+    .description("set the organizer password (read from stdin, or asked for without echo); signs out its sessions")
+    .option("--data <dir>", `the console's data folder (default: ${DEFAULT_DATA_DIR} in the project)`)
+    .action(async (o: { data?: string }, cmd: Command) =>
+      run(cmd, async () => {
+        // `thon console` has --data too: commander gives it to whichever command it parses first.
+        const dataDir = dataOf(projectOf(cwd), o.data ?? (cmd.optsWithGlobals() as { data?: string }).data);
+        const password = await (deps.readPassword ?? (() => readNewPassword(err)))();
+        const { store, audit } = openAudit(dataDir);
+        opened.push(store);
+        const actor = localPrincipal().id;
+        try {
+          const r = await setOrganizerPassword(store, password);
+          audit.record({ actor, action: "console.passwd", result: "ok", detail: `${r.endedSessions} password session(s) signed out` });
+          out(`organizer password set in ${store.file}; ${r.endedSessions} password session(s) signed out\n`);
+        } catch (e) {
+          audit.record({ actor, action: "console.passwd", result: "error", detail: (e as Error).message });
+          throw new OpError("bad_input", (e as Error).message.replace(/\. Fix: .*$/, ""), "choose a password of at least 12 characters (a passphrase of a few words is fine)", "password");
+        }
+      }),
+    );
 
   // --- thon users <verb> ------------------------------------------------------------------
   const users = program.commands.find((c) => c.name() === "users") ?? program.command("users").description("participants in thon.yaml and their sandboxes");
@@ -217,3 +232,35 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
 }
 
 class CliExit extends Error {}
+
+/**
+ * The new organizer password: the first line of stdin when it is not a
+ * terminal (scripts: `printf %s "$PW" | thon console passwd`), else asked for
+ * twice with the echo off. Never printed.
+ */
+async function readNewPassword(err: (t: string) => void): Promise<string> {
+  if (!process.stdin.isTTY) {
+    let text = "";
+    for await (const chunk of process.stdin) text += String(chunk);
+    return text.split(/\r?\n/)[0] ?? "";
+  }
+  // readline writes what is typed to its output; a muted output hides it.
+  let muted = false;
+  const output = new Writable({ write: (chunk, _enc, done) => (muted || process.stderr.write(chunk), done()) });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  const ask = async (q: string) => {
+    err(q);
+    muted = true;
+    const a = await rl.question("");
+    muted = false;
+    err("\n");
+    return a;
+  };
+  try {
+    const first = await ask("New organizer password: ");
+    if ((await ask("Again: ")) !== first) throw new OpError("bad_input", "the two passwords differ", "run thon console passwd again and type the same password twice", "password");
+    return first;
+  } finally {
+    rl.close();
+  }
+}

@@ -56,7 +56,7 @@ export interface ConsoleDeps {
 }
 
 /** The operations' services for this project, from thon.yaml and the environment (admin keys never from thon.yaml). */
-export function consoleServices(deps: ConsoleDeps): OpServices {
+export function consoleServices(deps: Omit<ConsoleDeps, "auth">): OpServices {
   const env = deps.env ?? process.env;
   const project = new Project({ projectDir: deps.projectDir, stack: deps.stack });
   const docker = deps.docker ?? new DockerodeSandboxes();
@@ -88,7 +88,11 @@ export interface RunningConsole {
 
 export async function startConsole(listen: Listen, deps: ConsoleDeps, services = consoleServices(deps)): Promise<RunningConsole> {
   const { audit: _audit, ...ops } = services;
-  const app = createConsoleApp({ auth: deps.auth, audit: deps.audit, ops, ...(deps.pages ? { pages: deps.pages } : {}) });
+  return serveApp(listen, createConsoleApp({ auth: deps.auth, audit: deps.audit, ops, ...(deps.pages ? { pages: deps.pages } : {}) }));
+}
+
+/** Serves an app (console/main.ts's whole console) on a unix socket or loopback. */
+export async function serveApp(listen: Listen, app: { fetch: (request: Request) => Response | Promise<Response> }): Promise<RunningConsole> {
   if (listen.kind === "unix") {
     mkdirSync(resolve(listen.path, ".."), { recursive: true });
     rmSync(listen.path, { force: true }); // a socket left by a crashed run

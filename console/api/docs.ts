@@ -1,7 +1,8 @@
 // The API's docs page: swagger-ui from the swagger-ui-dist package, served by
 // the console itself (no CDN: event hosts may be offline), reading
 // /api/openapi.json. The page's script is a file too, so the strict CSP
-// (script-src 'self') holds.
+// (script-src 'self') holds. Its URLs are relative (from /api/docs: docs/…,
+// openapi.json), so they also resolve behind nginx's /_thon/ prefix.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -21,19 +22,19 @@ const PAGE = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>THON console API</title>
-<link rel="stylesheet" href="/api/docs/swagger-ui.css">
-<link rel="icon" href="/api/docs/favicon-32x32.png">
+<link rel="stylesheet" href="docs/swagger-ui.css">
+<link rel="icon" href="docs/favicon-32x32.png">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="/api/docs/swagger-ui-bundle.js"></script>
-<script src="/api/docs/init.js"></script>
+<script src="docs/swagger-ui-bundle.js"></script>
+<script src="docs/init.js"></script>
 </body>
 </html>
 `;
 
 // Same-origin requests carry the session cookie; swagger-ui sends the CSRF header the console asks for when one is set in the page's cookie-less flow.
-const INIT = `window.ui = SwaggerUIBundle({ url: "/api/openapi.json", dom_id: "#swagger-ui", deepLinking: true, withCredentials: true });\n`;
+const INIT = `window.ui = SwaggerUIBundle({ url: "openapi.json", dom_id: "#swagger-ui", deepLinking: true, withCredentials: true });\n`;
 
 export function docsRoutes(app: OpenAPIHono<ConsoleEnv>, auth: Auth): void {
   const viewer = auth.require("viewer");

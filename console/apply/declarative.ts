@@ -51,7 +51,8 @@ export interface DeclarativeDeps {
 }
 
 export function editError(err: EditError): OpError {
-  const m = err.message;
+  // edit.ts's own "Fix: …" speaks of CLI flags (--create-group); the console gives its own fix.
+  const m = err.message.replace(/\. Fix: [\s\S]*$/, "");
   if (/^there is no/.test(m)) return new OpError("not_found", m, "check the name (GET /api/v1/participants or /api/v1/groups)", "name");
   if (/already/.test(m)) return new OpError("conflict", m, "pick another name, or leave it as it is", "to");
   if (/still has/.test(m)) return new OpError("conflict", m, "move or remove its participants first", "name");

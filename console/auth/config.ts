@@ -9,14 +9,15 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "an enviro
 /** Where a client secret comes from: `{ env: NAME }` or `{ secret: configKey }` (pulumi config set --secret thon:<configKey> …). */
 const secretRef = (where: string, defaultEnv: string) =>
   z
-    .union([z.object({ env: envName }).strict(), z.object({ secret: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/) }).strict()], {
+    .union([z.object({ env: envName.describe("The environment variable holding the client secret.") }).strict(), z.object({ secret: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/).describe("A Pulumi stack secret: pulumi config set --secret thon:<key> …") }).strict()], {
       error: `${where}.clientSecret must not be written in thon.yaml; use { env: ${defaultEnv} } or { secret: <config key> } (pulumi config set --secret thon:<config key> …)`,
     })
-    .default({ env: defaultEnv });
+    .default({ env: defaultEnv })
+    .describe(`Where the client secret comes from: { env: NAME } or { secret: <config key> }; default the environment variable ${defaultEnv}.`);
 
 export type SecretRef = { env: string } | { secret: string };
 
-const clientId = (where: string) => z.string({ error: `${where}.clientId is the OAuth app's client id (a string)` }).min(1);
+const clientId = (where: string) => z.string({ error: `${where}.clientId is the OAuth app's client id (a string)` }).min(1).describe("The OAuth app's client id.");
 
 const httpsUrl = (what: string) =>
   z.url({ error: `${what} must be a URL` }).refine((u) => isAllowedUrl(u), {
@@ -37,9 +38,9 @@ export const githubSchema = z
     clientId: clientId(`${P}.github`),
     clientSecret: secretRef(`${P}.github`, "THON_GITHUB_CLIENT_SECRET"),
     /** GitHub Enterprise Server or a stand-in: the three endpoints, by hand (GitHub has no discovery). */
-    authorizationUrl: httpsUrl(`${P}.github.authorizationUrl`).default("https://github.com/login/oauth/authorize"),
-    tokenUrl: httpsUrl(`${P}.github.tokenUrl`).default("https://github.com/login/oauth/access_token"),
-    apiUrl: httpsUrl(`${P}.github.apiUrl`).default("https://api.github.com"),
+    authorizationUrl: httpsUrl(`${P}.github.authorizationUrl`).default("https://github.com/login/oauth/authorize").describe("GitHub's authorize endpoint (GitHub Enterprise Server: its own)."),
+    tokenUrl: httpsUrl(`${P}.github.tokenUrl`).default("https://github.com/login/oauth/access_token").describe("GitHub's token endpoint."),
+    apiUrl: httpsUrl(`${P}.github.apiUrl`).default("https://api.github.com").describe("GitHub's REST API (for /user)."),
   })
   .strict();
 
@@ -48,9 +49,9 @@ const oidcFields = (where: string, defaultEnv: string, issuer?: string) =>
     .object({
       clientId: clientId(where),
       clientSecret: secretRef(where, defaultEnv),
-      issuer: issuer ? httpsUrl(`${where}.issuer`).default(issuer) : httpsUrl(`${where}.issuer`),
+      issuer: (issuer ? httpsUrl(`${where}.issuer`).default(issuer) : httpsUrl(`${where}.issuer`)).describe("The OpenID issuer (the URL before /.well-known/openid-configuration)."),
       /** Extra scopes beyond "openid email profile". */
-      scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default([]),
+      scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default([]).describe("Extra scopes beyond openid email profile."),
     })
     .strict();
 
@@ -61,9 +62,9 @@ const providerName = z
 
 export const providersSchema = z
   .object({
-    github: githubSchema.optional(),
-    gitlab: oidcFields(`${P}.gitlab`, "THON_GITLAB_CLIENT_SECRET", "https://gitlab.com").optional(),
-    linkedin: oidcFields(`${P}.linkedin`, "THON_LINKEDIN_CLIENT_SECRET", "https://www.linkedin.com/oauth").optional(),
+    github: githubSchema.optional().describe("Sign-in with GitHub (OAuth2 with PKCE; endpoints configured, no discovery)."),
+    gitlab: oidcFields(`${P}.gitlab`, "THON_GITLAB_CLIENT_SECRET", "https://gitlab.com").optional().describe("Sign-in with GitLab (OpenID Connect)."),
+    linkedin: oidcFields(`${P}.linkedin`, "THON_LINKEDIN_CLIENT_SECRET", "https://www.linkedin.com/oauth").optional().describe("Sign-in with LinkedIn (OpenID Connect)."),
     /** Any other OpenID provider (Keycloak, Authentik, Google, Microsoft Entra…), found by discovery. */
     oidc: z
       .array(
@@ -73,7 +74,8 @@ export const providersSchema = z
           label: z.string().min(1).max(40).optional(),
         }),
       )
-      .default([]),
+      .default([])
+      .describe("Any other OpenID providers, found by discovery: name, label, issuer, clientId, clientSecret, scopes."),
   })
   .strict();
 
@@ -88,31 +90,33 @@ const identity = z
 export const signInSchema = z
   .object({
     /** Sign-in with the organizer password (thon console passwd). */
-    password: z.boolean().default(true),
-    providers: providersSchema.default({ oidc: [] }),
+    password: z.boolean().default(true).describe("Offer sign-in with the organizer password (thon console passwd)."),
+    providers: providersSchema.default({ oidc: [] }).describe("Sign-in providers, each with PKCE (S256)."),
     /** Identities that sign in as organizers (may operate). */
-    organizers: z.array(identity).default([]),
+    organizers: z.array(identity).default([]).describe("Identities that sign in as organizers: github:<login>, <provider>:<username> or a verified email."),
     /** Identities that sign in read-only (mentors, helpers). */
-    viewers: z.array(identity).default([]),
+    viewers: z.array(identity).default([]).describe("Identities that sign in read-only (mentors, helpers)."),
     session: z
       .object({
         /** A session unused this long ends. */
-        idleMinutes: z.number().int().min(5).max(7 * 24 * 60).default(8 * 60),
+        idleMinutes: z.number().int().min(5).max(7 * 24 * 60).default(8 * 60).describe("A session unused this long ends."),
         /** A session ends this long after sign-in, used or not. */
-        maxHours: z.number().int().min(1).max(30 * 24).default(24),
+        maxHours: z.number().int().min(1).max(30 * 24).default(24).describe("A session ends this long after sign-in, used or not."),
       })
       .strict()
-      .default({ idleMinutes: 8 * 60, maxHours: 24 }),
+      .default({ idleMinutes: 8 * 60, maxHours: 24 })
+      .describe("Session expiry: sliding, with a cap."),
     rateLimit: z
       .object({
         /** Failed sign-ins per client address per window. */
-        perClient: z.number().int().positive().default(10),
+        perClient: z.number().int().positive().default(10).describe("Failed sign-ins per client address per window."),
         /** Sign-in attempts of all clients together per window. */
-        global: z.number().int().positive().default(60),
-        windowSeconds: z.number().int().positive().default(300),
+        global: z.number().int().positive().default(60).describe("Sign-in attempts of all clients together per window."),
+        windowSeconds: z.number().int().positive().default(300).describe("The rate limits' window."),
       })
       .strict()
-      .default({ perClient: 10, global: 60, windowSeconds: 300 }),
+      .default({ perClient: 10, global: 60, windowSeconds: 300 })
+      .describe("Sign-in rate limits (past them: 429 with Retry-After)."),
   })
   .strict()
   .superRefine((v, ctx) => {

@@ -22,7 +22,7 @@ const principalSchema = z
   .object({
     id: z.string().openapi({ example: "github:octocat" }),
     role: z.enum(["organizer", "viewer"]),
-    via: z.enum(["password", "oidc", "token"]),
+    via: z.enum(["password", "oidc", "token", "cli"]),
     tokenScope: z.enum(["read", "operate"]).optional(),
   })
   .openapi("Principal");

@@ -11,7 +11,8 @@ export interface Principal {
   /** Stable identity: "password", "token:<id>", or the allowlist entry a provider sign-in matched ("github:octocat", "gitlab:alice", "ada@example.org"). */
   readonly id: string;
   readonly role: Role;
-  readonly via: "password" | "oidc" | "token";
+  /** "cli": a `thon` command run on the event host (id local:<user>); never a session or token. */
+  readonly via: "password" | "oidc" | "token" | "cli";
   /** For API tokens: read (viewer) or operate (organizer). */
   readonly tokenScope?: "read" | "operate";
 }

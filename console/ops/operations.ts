@@ -16,7 +16,6 @@ import { defineOp, type Operation } from "./define.ts";
 import { OpError } from "./errors.ts";
 import type { LiveStatus } from "./status.ts";
 import { notConfigured } from "./services.ts";
-import { renameGroup, renameUser } from "./yamlEdits.ts";
 
 // --- schemas -------------------------------------------------------------------
 
@@ -276,7 +275,7 @@ export const participantRename = defineOp({
   role: "organizer",
   summary: "Rename a participant (a new sandbox and workspace under the new name; the old workspace is kept)",
   input: decl({ name: existingName, to: participantName }),
-  run: (ctx, i) => submit(ctx, { action: "participants.rename", target: i.name, edit: (t) => renameUser(t, i.name, i.to) }, i),
+  run: (ctx, i) => submit(ctx, { action: "participants.rename", target: i.name, edit: (t) => edit.renameUser(t, i.name, i.to) }, i),
 });
 
 export const participantMove = defineOp({
@@ -351,7 +350,7 @@ export const groupRename = defineOp({
   role: "organizer",
   summary: "Rename a group; its participants' sandboxes are not touched",
   input: decl({ name: existingName, to: groupName }),
-  run: (ctx, i) => submit(ctx, { action: "groups.rename", target: i.name, edit: (t) => renameGroup(t, i.name, i.to) }, i),
+  run: (ctx, i) => submit(ctx, { action: "groups.rename", target: i.name, edit: (t) => edit.renameGroup(t, i.name, i.to) }, i),
 });
 
 const groupStateOp = (state: "running" | "stopped") =>

@@ -539,7 +539,9 @@ export async function run(extend?: (program: Command) => void): Promise<void> {
     ...(rl ? { ask: async (q: string, fallback: string) => (await rl.question(`${q}${fallback ? ` [${fallback}]` : ""}: `)).trim() } : {}),
   };
   try {
-    process.exitCode = await main(process.argv.slice(2), io, extend);
+    const code = await main(process.argv.slice(2), io, extend);
+    // Commands added by `extend` (the console's) report failure through process.exitCode.
+    process.exitCode = code !== 0 ? code : (process.exitCode ?? 0);
   } finally {
     rl?.close();
   }

@@ -42,6 +42,8 @@ export interface Event {
   readonly target: ThonFile["target"];
   /** The idle-parking policy (docs/idle.md). */
   readonly idle: ThonFile["idle"];
+  /** The organizer console; when set, nginx serves it at /_thon/ (infra/render/nginx). */
+  readonly console?: ThonFile["console"];
 }
 
 export type EventSandbox = Event["sandbox"];
@@ -114,5 +116,6 @@ export function toEvent(file: ThonFile, settingsFromFile: Record<string, unknown
     gateway: file.gateway,
     target: file.target,
     idle: file.idle,
+    ...(file.console ? { console: file.console } : {}),
   };
 }

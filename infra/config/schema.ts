@@ -7,6 +7,7 @@ import { z } from "zod";
 import { NAME_PATTERN, NAME_RULE, RESERVED_NAMES } from "./names.ts";
 import { parseMiB } from "./units.ts";
 import { parseDuration } from "./duration.ts";
+import { signInSchema } from "../../console/auth/config.ts";
 import { LEMONADE_DEFAULT_PATHS } from "../lemonade/facts.ts";
 
 const nameOf = (what: string) =>
@@ -383,7 +384,10 @@ export const thonFileSchema = z
     gateway: gatewaySchema.default(gatewaySchema.parse({})).describe("The APISIX AI gateway in front of Lemonade."),
     target: targetSchema.default({ kind: "local", dockerHost: "unix:///var/run/docker.sock" }).describe("Where things run: this machine or a host over SSH."),
     console: z
-      .object({ changes: z.enum(["apply", "propose"], { error: 'console.changes must be "apply" or "propose"' }).default("apply").describe("apply: the console applies declarative changes through Pulumi; propose: it shows the thon.yaml diff to commit (events deployed by CI from git).") })
+      .object({
+        changes: z.enum(["apply", "propose"], { error: 'console.changes must be "apply" or "propose"' }).default("apply").describe("apply: the console applies declarative changes through Pulumi; propose: it shows the thon.yaml diff to commit (events deployed by CI from git)."),
+        signIn: signInSchema.optional().describe("Who may sign in to the console and how: the organizer password (thon console passwd), GitHub, GitLab, LinkedIn or any OpenID provider with PKCE, allowlists of organizers and viewers, session expiry and sign-in rate limits. Client secrets come from the environment or a stack secret, never from this file. Reference: docs/console-auth.md."),
+      })
       .strict()
       .optional()
       .describe("The organizer console (thon console)."),

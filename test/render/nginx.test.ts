@@ -247,6 +247,16 @@ describe("server file", () => {
     expect(renderServer(event())).toBe(renderServer(event()));
     expect(renderServer(event())).toMatchSnapshot();
   });
+
+  it("with a console: section, gives the console /_thon/ on its socket (unbuffered for SSE); matches the snapshot", () => {
+    const text = renderServer(event("console:\n  changes: apply\n"));
+    expect(lines(text)).toEqual(expect.arrayContaining(["location /_thon/ {", "proxy_pass http://unix:/var/lib/thon/sockets/_thon/console.sock:/;", "proxy_buffering off;", "proxy_set_header X-Real-IP $remote_addr;"]));
+    // Before the catch-all, inside the HTTPS server only.
+    expect(text.indexOf("location /_thon/")).toBeLessThan(text.indexOf("location / {"));
+    expect(text.split("location /_thon/")).toHaveLength(2);
+    expect(text.slice(text.indexOf("location /_thon/"))).toMatchSnapshot();
+    expect(renderServer(event())).not.toContain("_thon");
+  });
 });
 
 describe("reload script and manifest", () => {

@@ -8,7 +8,10 @@ import { nginxLayout } from "./layout.ts";
 import { listen, nginxIds, safe, serverNames } from "./names.ts";
 import { UNAVAILABLE_PAGE, UNAVAILABLE_RETRY_SECONDS } from "./page.ts";
 
-type EventForNginx = Pick<Event, "name" | "host" | "altNames" | "proxy" | "tls">;
+type EventForNginx = Pick<Event, "name" | "host" | "altNames" | "proxy" | "tls" | "console">;
+
+/** The organizer console's reserved path on the HTTPS entry. NAME_PATTERN refuses a leading "_", so no participant can own it. */
+export const CONSOLE_LOCATION = "/_thon/";
 
 /**
  * Idle connections to a participant's code-server each nginx worker keeps
@@ -130,6 +133,7 @@ export function renderServer(event: EventForNginx): string {
     `        return 502 '${UNAVAILABLE_PAGE}';`,
     "    }",
     "",
+    ...(event.console ? consoleLocation(layout.consoleSocket) : []),
     "    # Anything that is not a participant's path: never someone else's sandbox.",
     "    location / {",
     "        return 404;",
@@ -140,6 +144,33 @@ export function renderServer(event: EventForNginx): string {
     "",
   );
   return out.join("\n");
+}
+
+/** The console's location: its unix socket, with the prefix stripped, the client's address, and no buffering (its progress and logs are Server-Sent Events). */
+function consoleLocation(socket: string): string[] {
+  const bare = CONSOLE_LOCATION.slice(0, -1);
+  return [
+    "    # The organizer console (thon console) on its reserved path.",
+    `    location = ${bare} {`,
+    `        return 301 ${CONSOLE_LOCATION};`,
+    "    }",
+    `    location ${CONSOLE_LOCATION} {`,
+    `        proxy_pass http://unix:${safe(socket, "the console socket")}:/;`,
+    "        proxy_http_version 1.1;",
+    "        proxy_set_header Host $http_host;",
+    "        proxy_set_header X-Real-IP $remote_addr;",
+    "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+    "        proxy_set_header X-Forwarded-Proto $scheme;",
+    `        proxy_set_header X-Forwarded-Prefix ${bare};`,
+    '        proxy_set_header Connection "";',
+    "        # Operation progress and logs are Server-Sent Events: each reaches the browser",
+    "        # as it happens, and a followed log may stay open for long.",
+    "        proxy_buffering off;",
+    "        proxy_cache off;",
+    "        proxy_read_timeout 1h;",
+    "    }",
+    "",
+  ];
 }
 
 // A participant's path prefix: "/alice/" (or deeper, "/team/alice/"), no regex

@@ -28,6 +28,8 @@ export interface NginxLayout {
   /** What `/ca.crt` serves; undefined when the certificate comes from a public CA (mode provided). */
   readonly caCertFile: string | undefined;
   readonly accessLog: string;
+  /** The organizer console's socket (thon console listens there; nginx proxies /_thon/ to it). A leading "_" is never a participant's folder. */
+  readonly consoleSocket: string;
 }
 
 const trim = (dir: string) => dir.replace(/\/+$/, "") || "";
@@ -48,6 +50,7 @@ export function nginxLayout(event: Pick<Event, "name" | "proxy" | "tls">): Nginx
     // A self-signed server certificate is its own trust anchor: /ca.crt serves it.
     caCertFile: event.tls.mode === "ca" ? `${tlsDir}/ca.crt` : event.tls.mode === "selfsigned" ? certFile : undefined,
     accessLog: event.proxy.accessLog ?? `/var/log/nginx/thon-${event.name}.access.log`,
+    consoleSocket: `${trim(event.proxy.socketDir)}/_thon/console.sock`,
   };
 }
 
