@@ -8,7 +8,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { ConsoleStore } from "../store/index.ts";
 import { SqliteAuditLog } from "./audit.ts";
-import { signInSchema, type SignInConfig, type SignInInput } from "./config.ts";
+import { signInSchema, type SignInConfig, type SignInInput } from "../../infra/config/signIn.ts";
 import { authError } from "./errors.ts";
 import { providersFrom, type Provider, type SecretSources } from "./oidc.ts";
 import { Redactor, redactingLogger, type Logger } from "./redact.ts";

@@ -4,7 +4,7 @@
 // hand and the identity comes from its /user API. GitLab, LinkedIn and any
 // other issuer are found by discovery and identified by the id_token.
 import * as client from "openid-client";
-import { isLoopbackHost, resolveSecret, type SecretRef, type SignInConfig } from "./config.ts";
+import { isLoopbackHost, resolveSecret, type SecretRef, type SignInConfig } from "../../infra/config/signIn.ts";
 
 export interface Identity {
   /** Every name this sign-in may be allowed under, lower-case: "github:octocat", "gitlab:alice", a verified email. */

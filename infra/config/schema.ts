@@ -7,7 +7,7 @@ import { z } from "zod";
 import { NAME_PATTERN, NAME_RULE, RESERVED_NAMES } from "./names.ts";
 import { parseMiB } from "./units.ts";
 import { parseDuration } from "./duration.ts";
-import { signInSchema } from "../../console/auth/config.ts";
+import { signInSchema } from "./signIn.ts";
 import { LEMONADE_DEFAULT_PATHS } from "../lemonade/facts.ts";
 
 const nameOf = (what: string) =>

@@ -1,7 +1,7 @@
-// The `console.signIn` section of thon.yaml: which sign-in methods the
-// console offers and who may use them. The lead hooks this schema under
-// `console:` in infra/config/schema.ts. Client secrets are never written
-// here: a provider names an environment variable or a Pulumi stack secret.
+// The `console.signIn` section of thon.yaml (under `console:` in schema.ts):
+// which sign-in methods the console offers and who may use them. Client
+// secrets are never written here: a provider names an environment variable
+// or a Pulumi stack secret. console/auth reads it; infra never imports console.
 import { z } from "zod";
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "an environment variable name is letters, digits and '_'" });
