@@ -41,6 +41,7 @@ import { fmt, median, table } from "./lib/stats.ts";
 import { hostInfo, load } from "./lib/host.ts";
 import { ensureTools } from "./lib/tools.ts";
 import { isMain, type BenchOptions, type Section } from "./lib/section.ts";
+import { CHROMIUM_PATH } from "../test/support/browser.ts";
 
 const log = (text: string) => process.stdout.write(`[density] ${text}\n`);
 const LABEL = "org.thon.bench-run";
@@ -366,7 +367,7 @@ async function browserSession(b: Bench, user: string) {
   execFileSync("certutil", ["-d", `sql:${nssdb}`, "-N", "--empty-password"]);
   execFileSync("certutil", ["-d", `sql:${nssdb}`, "-A", "-t", "C,,", "-n", "THON bench event CA", "-i", join(home, "event-ca.crt")]);
   const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
+    executablePath: CHROMIUM_PATH,
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     env: { ...process.env, HOME: home },

@@ -23,6 +23,7 @@ import { headerAuth } from "../test/support/consoleAuth.ts";
 import { ApplierStandIn, makeProject } from "../test/support/consoleFixture.ts";
 import { bigThonYaml, ListableAudit, PASSWORDS, populate300, startPagesServer, StatefulDocker } from "../test/support/pagesFixture.ts";
 import { fmt, median, quantile, table } from "./lib/stats.ts";
+import { CHROMIUM_PATH } from "../test/support/browser.ts";
 
 const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf("--rounds") + 1] ?? "") || 30;
@@ -63,7 +64,7 @@ async function serverTime() {
 
 async function sseLatency(intervalMs: number, n: number) {
   const s = await startPagesServer({ text: bigThonYaml(300), populate: populate300, pages: { liveIntervalMs: intervalMs } });
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
   const page = await browser.newPage();
   await page.goto(s.url + "/");
   await page.locator("#signin input[name=password]").fill(PASSWORDS.organizer);

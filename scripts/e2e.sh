@@ -35,7 +35,7 @@ fi
 
 # --- 1. tools ------------------------------------------------------------------
 need=()
-[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x "${THON_CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
 command -v certutil >/dev/null 2>&1 || need+=(libnss3-tools)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v python3 >/dev/null 2>&1 || need+=(python3)

@@ -9,7 +9,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
-[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x "${THON_CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "ensure-tools: missing ${need[*]}; install them (sudo apt-get install -y ${need[*]}) and rerun" >&2

@@ -15,6 +15,7 @@ import { UsageCollector } from "../../console/usage/collector.ts";
 import { startApisixStandIn, type ApisixStandIn } from "../support/apisixStandIn.ts";
 import { startLemonadeStandIn, type LemonadeStandIn } from "../support/lemonadeStandIn.ts";
 import { bigThonYaml, PASSWORDS, populate300, startPagesServer, type PagesServer } from "../support/pagesFixture.ts";
+import { CHROMIUM_PATH } from "../support/browser.ts";
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -27,7 +28,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   // launch() gives every run a fresh user-data-dir of its own (a temp folder it removes).
   browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
+    executablePath: CHROMIUM_PATH,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
 }, 60_000);

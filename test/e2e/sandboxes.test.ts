@@ -24,6 +24,7 @@ import { httpsLoopback, login, loginTls, unixHttp, waitHealthy, wsHandshake, wss
 import { freePort, startNginx, type TestNginx } from "../support/nginx.ts";
 import { main, type Io } from "../../infra/cli/main.ts";
 import { cleanupRun, docker, dockerHost, execIn, recordTiming, requiredImage, RESULTS, RUN_LABEL, runId } from "./support/run.ts";
+import { CHROMIUM_PATH } from "../support/browser.ts";
 
 const ada = `ada-${runId}`;
 const bob = `bob-${runId}`;
@@ -285,7 +286,7 @@ describe("e2e: the program's sandboxes on a real Docker engine", () => {
     execFileSync("certutil", ["-d", `sql:${nssdb}`, "-N", "--empty-password"]);
     execFileSync("certutil", ["-d", `sql:${nssdb}`, "-A", "-t", "C,,", "-n", "THON e2e event CA", "-i", join(home, "event-ca.crt")]);
     const args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-    const launch = (h: string) => chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args, env: { ...process.env, HOME: h }, timeout: 60_000 });
+    const launch = (h: string) => chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args, env: { ...process.env, HOME: h }, timeout: 60_000 });
     const base = `https://127.0.0.1:${httpsPort}/${ada}/`;
 
     // Without the CA, the browser refuses the site: trust is not switched off.

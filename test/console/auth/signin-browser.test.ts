@@ -7,6 +7,7 @@ import { SESSION_COOKIE } from "../../../console/auth/index.ts";
 import { listen, sampleApp, type SampleApp } from "../../support/consoleAuthApp.ts";
 import { startGitHubStandIn, type GitHubStandIn } from "../../support/githubOAuthStandIn.ts";
 import { startOidcProvider, type TestIssuer } from "../../support/oidcProvider.ts";
+import { CHROMIUM_PATH } from "../../support/browser.ts";
 
 const IDP_SECRET = "idp-client-secret-0123456789";
 const GH_SECRET = "github-client-secret-0123456789";
@@ -46,7 +47,7 @@ beforeAll(async () => {
   handler = app.app.fetch;
   // launch() gives every run a fresh temporary profile (user-data-dir).
   browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
+    executablePath: CHROMIUM_PATH,
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     timeout: 60_000,
