@@ -282,7 +282,8 @@ describe("declarative verbs: users rename, groups rename, credentials --user", (
     const r = await thon(["users", "rename", "alice", "alicia", "--file", file]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("alice's workspace is kept");
-    expect(readFileSync(file, "utf8")).toContain("- { name: alicia, state: stopped } # team lead");
+    // The file writes flow collections tight (`[carol]`), so the new entry follows it (keepStyle).
+    expect(readFileSync(file, "utf8")).toContain("- {name: alicia, state: stopped} # team lead");
     const clash = await thon(["users", "rename", "bob", "carol", "--file", file]);
     expect(clash.code).toBe(1);
     expect(clash.err).toContain('"carol" is already in group "beta"');
