@@ -12,3 +12,4 @@ export { SqliteParkRecords, MemoryKeepAwake, type KeepAwake, type KeepAwakeStore
 export { subjectOf, subjectsOf, mapBounded, type IdleParticipant, type SubjectSources } from "./subjects.ts";
 export { WakeService, type WakeState, type WakeServiceOptions } from "./wakeService.ts";
 export { idleRoutes, type IdleRoutesDeps, type ParticipantUsage } from "./routes.ts";
+export { IdleScheduler, systemClock, type IdleSchedulerOptions, type RoundResult, type SchedulerClock } from "./scheduler.ts";
