@@ -13,3 +13,4 @@ export { subjectOf, subjectsOf, mapBounded, type IdleParticipant, type SubjectSo
 export { WakeService, type WakeState, type WakeServiceOptions } from "./wakeService.ts";
 export { idleRoutes, type IdleRoutesDeps, type ParticipantUsage } from "./routes.ts";
 export { IdleScheduler, systemClock, type IdleSchedulerOptions, type RoundResult, type SchedulerClock } from "./scheduler.ts";
+export { registerIdleCommands, type IdleCliContext, type IdleCliDeps } from "./cli.ts";
