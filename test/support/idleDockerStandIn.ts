@@ -7,7 +7,7 @@
 //    ({status, lastHeartbeat}) and any other path with a page titled
 //    "Workbench (stand-in)" naming the participant.
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { ContainerRunState, IdleDocker } from "../../console/idle/docker.ts";
 
@@ -90,7 +90,8 @@ export class StandInDocker implements IdleDocker {
       res.end(`<!doctype html><title>Workbench (stand-in)</title><h1 id=workbench>Workbench of ${b.user} (stand-in)</h1>`);
     });
     b.server = server;
-    return new Promise((resolve) => server.listen(b.socket, () => resolve()));
+    // nginx's workers (another user) connect to it, as they do to code-server's group-writable socket.
+    return new Promise((resolve) => server.listen(b.socket, () => (chmodSync(b.socket, 0o666), resolve())));
   }
 
   private close(b: Box): Promise<void> {
