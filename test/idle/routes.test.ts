@@ -134,6 +134,25 @@ describe("participant wake endpoint", () => {
     expect(html.headers.get("location")).toBe("/alice/");
   });
 
+  it("works without JavaScript: the plain form redirects to a status page that refreshes itself; a refusal is a page too", async () => {
+    const refused = await app.request("/_thon/wake", form({ user: "alice", password: "wrong" }, { "x-real-ip": "10.9.9.3" }));
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).toContain("Wrong participant name or sandbox password. Go back and try again.");
+    const res = await app.request("/_thon/wake", form({ user: "bob", password: PASSWORDS.get("bob")! }, { "x-real-ip": "10.9.9.3" }));
+    expect(res.status).toBe(303);
+    const status = res.headers.get("location")!;
+    expect(status).toMatch(/^\/_thon\/wake\/bob\/status\?ticket=/);
+    // bob is running already: the wake is the wait for code-server, then the workbench.
+    let r = await app.request(status);
+    for (let i = 0; i < 50 && r.status === 200; i++) {
+      expect(await r.text()).toMatch(/<meta http-equiv="refresh" content="2;url=/);
+      await new Promise((ok) => setTimeout(ok, 50));
+      r = await app.request(status);
+    }
+    expect(r.status).toBe(303);
+    expect(r.headers.get("location")).toBe("/bob/");
+  });
+
   it("tells an organizer-stopped participant, with the right password, that only an organizer can start it", async () => {
     const res = await app.request("/_thon/wake/carol", json({ password: PASSWORDS.get("carol") }));
     expect(res.status).toBe(409);
