@@ -23,7 +23,6 @@ import { MemoryParkRecords } from "../../console/idle/records.ts";
 import { idleRoutes } from "../../console/idle/routes.ts";
 import { readSignals } from "../../console/idle/signals.ts";
 import { MemoryKeepAwake } from "../../console/idle/sqliteRecords.ts";
-import { evaluateEventFile } from "../../infra/cli/plan.ts";
 import type { Event } from "../../infra/config/event.ts";
 import { loadEvent } from "../../infra/config/load.ts";
 import type { Evaluation } from "../../infra/preview/evaluate.ts";
@@ -32,7 +31,7 @@ import { nginxLayout } from "../../infra/render/nginx/layout.ts";
 import { headerAuth, MemoryAudit } from "../support/consoleAuth.ts";
 import { freePort, startNginx, type TestNginx } from "../support/nginx.ts";
 import { Engine } from "./support/engine.ts";
-import { passwordOf, renderEventYaml, socketOf, type E2eEventSpec } from "./support/event.ts";
+import { evaluateSpec, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { waitHealthy } from "./support/http.ts";
 import { cleanupRun, dockerHost, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
 
@@ -73,10 +72,9 @@ beforeAll(async () => {
     ],
     proxy: { httpsPort, httpPort: 0, listenAddress: "127.0.0.1", configDir: join(prefix, "thon"), includeDir: join(prefix, "conf.d"), socketGroup: "www-data", nginx: nginx.command },
   };
-  const file = join(dir, "thon.yaml");
-  writeFileSync(file, renderEventYaml(spec) + "idle:\n  enabled: true\n  wakeTimeout: 2m\n");
-  v1 = await evaluateEventFile(file);
-  event = loadEvent(file);
+  // The idle policy's defaults (wakeTimeout 2m); a wake needs no idle.enabled.
+  v1 = await evaluateSpec(dir, "thon.yaml", spec);
+  event = loadEvent(join(dir, "thon.yaml"));
   plans = new Map(planEvent(event).participants.map((p) => [p.name, p]));
   await engine.up(v1);
   await waitHealthy(socketOf(v1, sleepy), 120_000);
