@@ -187,7 +187,7 @@ export function idleRoutes(deps: IdleRoutesDeps): Hono<ConsoleEnv> {
     const user = named ?? (f.user ? f.user : f.path ? fromPath(f.path) : undefined);
     const json = wantsJson(c);
     const refuse = (status: 400 | 401 | 409 | 429, code: string, message: string, fix: string, field?: string) =>
-      json ? c.json(err(code, message, fix, field), status) : c.html(messagePage(prefix, "Not woken", `${message[0]!.toUpperCase()}${message.slice(1).replace(/\.$/, "")}. Go back and try again.`), status);
+      json ? c.json(err(code, message, fix, field), status) : c.html(messagePage(prefix, "Not woken", `${message[0]!.toUpperCase()}${message.slice(1).replace(/\.$/, "")}.${status === 409 ? "" : " Go back and try again."}`), status);
     if (!user || !USER.test(user)) return refuse(400, "bad_input", "which participant? the name is missing or not a participant name", "open the page from your own sandbox address, or type your name", "user");
     if (!f.password) return refuse(400, "bad_input", "the sandbox password is missing", "type your sandbox password", "password");
     const result = await gate.check(user, f.password, client(c));
