@@ -8,3 +8,9 @@ export { IdleError, parkParticipant, wakeParticipant, type IdleRefusal, type Idl
 export { WakeQueue, type WakeQueueOptions } from "./wakeQueue.ts";
 export { WakeGate, type GateResult, type WakeGateOptions } from "./wakeGate.ts";
 export { newestChange, readSignals, type SignalInputs } from "./signals.ts";
+export { SqliteParkRecords, MemoryKeepAwake, type KeepAwake, type KeepAwakeStore } from "./sqliteRecords.ts";
+export { subjectOf, subjectsOf, mapBounded, type IdleParticipant, type SubjectSources } from "./subjects.ts";
+export { WakeService, type WakeState, type WakeServiceOptions } from "./wakeService.ts";
+export { idleRoutes, type IdleRoutesDeps, type ParticipantUsage } from "./routes.ts";
+export { IdleScheduler, systemClock, type IdleSchedulerOptions, type RoundResult, type SchedulerClock } from "./scheduler.ts";
+export { registerIdleCommands, type IdleCliContext, type IdleCliDeps } from "./cli.ts";

@@ -85,6 +85,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX usage_at ON usage_snapshots (at);
     `,
   },
+  {
+    version: 3,
+    name: "idle parking: park records and keep-awake-until per participant",
+    sql: `
+      -- THON's record of whom it parked (docs/idle.md): the container id
+      -- tells a parked container from one replaced since.
+      CREATE TABLE idle_parked (
+        user          TEXT PRIMARY KEY,
+        at            INTEGER NOT NULL,
+        reason        TEXT NOT NULL,
+        container_id  TEXT NOT NULL
+      );
+      -- "Keep awake until": a click in the console, not thon.yaml.
+      CREATE TABLE idle_keep_awake (
+        user   TEXT PRIMARY KEY,
+        until  INTEGER NOT NULL,
+        set_by TEXT NOT NULL,
+        set_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
