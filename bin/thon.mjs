@@ -24,4 +24,8 @@ const { run } = await import("../infra/cli/main.ts");
 // The console's commands (thon console, thon users restart|recreate|…) load
 // with the CLI; their heavy parts (store, Docker, Automation API) only when run.
 const { registerConsoleCommands } = await import("../console/cli.ts");
-await run((program) => registerConsoleCommands(program));
+const { registerIdleCommands } = await import("../console/idle/cli.ts");
+await run((program) => {
+  registerConsoleCommands(program);
+  registerIdleCommands(program);
+});

@@ -21,7 +21,7 @@ import { rendered } from "./rendered.ts";
 import type { Tls } from "./tls.ts";
 
 export interface ProxyArgs {
-  readonly event: Pick<Event, "name" | "host" | "altNames" | "proxy" | "tls" | "console">;
+  readonly event: Pick<Event, "name" | "host" | "altNames" | "proxy" | "tls" | "console" | "idle">;
   readonly participants: readonly ParticipantPlan[];
   readonly tls: Tls;
   readonly target: Target;

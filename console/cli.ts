@@ -134,6 +134,7 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
           out(`\nThe organizer password (shown once; change it with \`thon console passwd\`):\n\n    ${c.password.password}\n\n`);
         }
         const running = await serveApp(parsed, c.app);
+        c.scheduler.start(); // parks idle sandboxes only while thon.yaml's idle.enabled is on
         out(`thon console listening on ${running.address}\n`);
         const stop = () => void running.close().then(() => (c.close(), process.exit(0)));
         process.once("SIGINT", stop);

@@ -15,6 +15,9 @@ import type { SandboxDocker } from "./ops/docker.ts";
 import { Project } from "./ops/project.ts";
 import { consoleServices, defaultListen } from "./server.ts";
 import { productionPages } from "./pages/production.ts";
+import Dockerode from "dockerode";
+import { IdleScheduler, idleDocker, idleRoutes, readSignals, SqliteParkRecords } from "./idle/index.ts";
+import { socketOf } from "./ops/docker.ts";
 import { sqliteAuditList, sqliteUsageStore } from "./pages/storeBindings.ts";
 import { nginxLayout } from "../infra/render/nginx/layout.ts";
 import { parseThonFile } from "../infra/config/load.ts";
@@ -55,6 +58,8 @@ export interface OpenConsole {
   readonly services: OpServices;
   /** How the organizer password was set on this start; "generated" carries the one to show once. */
   readonly password: PasswordSource;
+  /** Parks idle sandboxes when thon.yaml's idle.enabled is on; `thon console` starts it. */
+  readonly scheduler: IdleScheduler;
   close(): void;
 }
 
@@ -96,11 +101,41 @@ export async function openConsole(o: OpenConsoleOptions): Promise<OpenConsole> {
     // The pages: credentials through the Pulumi CLI, token usage scraped into the store, the audit log's list.
     const pages = productionPages({ stack: o.stack, projectDir: o.projectDir, usageStore: sqliteUsageStore(store), gateway: consoleSection(o.projectDir, o.stack).project.event().gateway.enabled, env });
     const api = createConsoleApp({ auth, audit: auth.audit, ops, pages: { ...pages.pages, auditList: sqliteAuditList(auth.audit) } });
+    // Idle parking (docs/idle.md): the organizers' /api/v1/idle, the participants' /wake and /me
+    // (nginx strips /_thon/, so they sit at the root here), and the scheduler that parks.
+    const project = consoleSection(o.projectDir, o.stack).project;
+    const idle = idleDocker(new Dockerode({ socketPath: socketOf(env.DOCKER_HOST) }));
+    const records = new SqliteParkRecords(store.db);
+    const credentials = pages.pages.credentials!;
+    const idleDeps = {
+      docker: idle,
+      records,
+      keepAwake: records.keepAwake,
+      participants: () => project.plan().participants,
+      policy: () => project.event().idle,
+      signals: (p: Parameters<typeof readSignals>[1]) => readSignals(idle, p),
+    };
+    const idleApp = idleRoutes({
+      ...idleDeps,
+      auth,
+      audit: auth.audit,
+      getPasswords: async () => new Map((await credentials.read()).rows.flatMap((r) => (r.password ? [[r.name, r.password] as const] : []))),
+      credentialsFor: async (user) => {
+        const row = (await credentials.read()).rows.find((r) => r.name === user);
+        const llm = project.plan().llm;
+        return { ...(row?.apiKey ? { apiKey: row.apiKey } : {}), ...(llm ? { baseUrl: llm.outputs.baseUrl } : {}) };
+      },
+      usageFor: async () => null,
+      ...(project.event().tls.mode !== "provided" ? { caCertUrl: "/ca.crt" } : {}),
+      mountPrefix: behindProxy ? "" : CONSOLE_PATH.slice(0, -1),
+    });
+    const scheduler = new IdleScheduler({ ...idleDeps, audit: auth.audit });
     // Sign-in's headers (strict CSP with a nonce for pages) on every answer; they run last, so they win.
     const app = new OpenAPIHono<ConsoleEnv>();
     app.use(securityHeaders());
+    app.route("/", idleApp);
     app.route("/", api);
-    return { app, api, auth, store, services, password, close: () => (pages.stop(), store.close()) };
+    return { app, api, auth, store, services, password, scheduler, close: () => (void scheduler.stop(), pages.stop(), store.close()) };
   } catch (err) {
     store.close();
     throw err;

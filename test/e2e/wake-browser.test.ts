@@ -63,6 +63,7 @@ beforeAll(async () => {
   nginx = await startNginx(prefix, { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data" });
   const spec: E2eEventSpec = {
     name: `e2e-wake-${runId}`,
+    idle: true,
     image: requiredImage(),
     socketDir: join(dir, "sockets"),
     dockerHost,

@@ -48,7 +48,7 @@ beforeAll(async () => {
   port = await freePort();
   const event = makeEvent(
     { alpha: ["alice", "bob", "carol"] },
-    `proxy:\n  httpsPort: ${port}\n  httpPort: 0\n  listenAddress: 127.0.0.1\n  configDir: ${root}/etc/thon\n  includeDir: ${root}/etc/conf.d\n  socketDir: ${root}/sockets\n  accessLog: ${root}/access.log\ntls:\n  mode: selfsigned\n`,
+    `proxy:\n  httpsPort: ${port}\n  httpPort: 0\n  listenAddress: 127.0.0.1\n  configDir: ${root}/etc/thon\n  includeDir: ${root}/etc/conf.d\n  socketDir: ${root}/sockets\n  accessLog: ${root}/access.log\ntls:\n  mode: selfsigned\nidle:\n  enabled: true\n`,
   );
   const plan = planEvent(event);
   const layout = nginxLayout(event);

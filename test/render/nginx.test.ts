@@ -19,6 +19,7 @@ import {
   serverNames,
   TLS_CIPHERS,
   UNAVAILABLE_PAGE,
+  UNAVAILABLE_PAGE_WITH_WAKE,
   upstreamFile,
   UPSTREAM_KEEPALIVE,
 } from "../../infra/render/nginx.ts";
@@ -158,6 +159,10 @@ describe("server file", () => {
     expect(UNAVAILABLE_PAGE).toContain("paused by the organizer");
     // proxy_intercept_errors stays off: code-server's own error answers are never replaced.
     expect(text).not.toMatch(/^\s*proxy_intercept_errors/m);
+    // The wake form only where idle parking can have parked the sandbox.
+    expect(UNAVAILABLE_PAGE).not.toContain("Wake my sandbox");
+    expect(UNAVAILABLE_PAGE_WITH_WAKE).not.toMatch(/['$\\\n]/);
+    expect(renderServer({ ...event(), idle: { ...event().idle, enabled: true } })).toContain(`return 502 '${UNAVAILABLE_PAGE_WITH_WAKE}';`);
     expect(renderParticipant(event(), planEvent(event()).participants[0]!)).not.toMatch(/^\s*proxy_intercept_errors/m);
   });
 

@@ -6,9 +6,9 @@ import type { Event } from "../../config/event.ts";
 import type { ParticipantPlan } from "../../plan.ts";
 import { nginxLayout } from "./layout.ts";
 import { listen, nginxIds, safe, serverNames } from "./names.ts";
-import { UNAVAILABLE_PAGE, UNAVAILABLE_RETRY_SECONDS } from "./page.ts";
+import { unavailablePage, UNAVAILABLE_RETRY_SECONDS } from "./page.ts";
 
-type EventForNginx = Pick<Event, "name" | "host" | "altNames" | "proxy" | "tls" | "console">;
+type EventForNginx = Pick<Event, "name" | "host" | "altNames" | "proxy" | "tls" | "console" | "idle">;
 
 /** The organizer console's reserved path on the HTTPS entry. NAME_PATTERN refuses a leading "_", so no participant can own it. */
 export const CONSOLE_LOCATION = "/_thon/";
@@ -130,7 +130,7 @@ export function renderServer(event: EventForNginx): string {
     "        default_type text/html;",
     '        add_header Cache-Control "no-store" always;',
     `        add_header Retry-After ${UNAVAILABLE_RETRY_SECONDS} always;`,
-    `        return 502 '${UNAVAILABLE_PAGE}';`,
+    `        return 502 '${unavailablePage({ wake: event.idle.enabled })}';`,
     "    }",
     "",
     ...(event.console ? consoleLocation(layout.consoleSocket) : []),

@@ -22,6 +22,8 @@ export interface E2eEventSpec {
   readonly users: readonly E2eUser[];
   /** More settings of the proxy section (paths under a temp prefix, loopback port, the test's nginx). */
   readonly proxy?: Readonly<Record<string, string | number>>;
+  /** Idle parking on (the unavailable page then carries the wake form). */
+  readonly idle?: boolean;
 }
 
 export function renderEventYaml(spec: E2eEventSpec): string {
@@ -53,7 +55,7 @@ ${Object.entries(spec.proxy ?? {})
 target:
   kind: local
   dockerHost: ${JSON.stringify(spec.dockerHost)}
-groups:
+${spec.idle ? "idle:\n  enabled: true\n" : ""}groups:
 ${groupYaml}
 `;
 }
