@@ -5,6 +5,7 @@
 import { evaluate, type Evaluation } from "../preview/evaluate.ts";
 import { diffEvaluations, type EvaluationDiff } from "../preview/diff.ts";
 import type { ProviderOutputs } from "../preview/mocks.ts";
+import { homeVolumeName, workspaceVolumeName } from "../resourceNames.ts";
 
 let runs = 0;
 
@@ -78,12 +79,12 @@ export function formatDiff(d: EvaluationDiff): string {
   const { create, update, replace, delete: del } = d.counts;
   // Pulumi counts a retained delete as a delete; the summary says what stays.
   const retained = d.changes.filter((c) => c.retain);
-  const workspaces = retained.filter((c) => c.type === VOLUME).map((c) => c.name);
-  const others = retained.filter((c) => c.type !== VOLUME).map((c) => c.name);
-  const kept = [
-    ...(workspaces.length > 0 ? [`${workspaces.length === 1 ? "workspace" : `${workspaces.length} workspaces`} kept: ${workspaces.join(", ")}`] : []),
-    ...(others.length > 0 ? [`retained: ${others.join(", ")}`] : []),
-  ];
+  const volumes = (prefix: string) => retained.filter((c) => c.type === VOLUME && c.name.startsWith(prefix)).map((c) => c.name);
+  const workspaces = volumes(workspaceVolumeName(""));
+  const homes = volumes(homeVolumeName(""));
+  const others = retained.filter((c) => !workspaces.includes(c.name) && !homes.includes(c.name)).map((c) => c.name);
+  const counted = (names: string[], one: string, many: string) => (names.length > 0 ? [`${names.length === 1 ? one : `${names.length} ${many}`} kept: ${names.join(", ")}`] : []);
+  const kept = [...counted(workspaces, "workspace", "workspaces"), ...counted(homes, "home", "homes"), ...(others.length > 0 ? [`retained: ${others.join(", ")}`] : [])];
   const summary = [`${create} to create, ${update} to update, ${replace} to replace, ${del} to delete`, ...kept].join("; ");
   return [...lines, "", summary, ""].join("\n");
 }

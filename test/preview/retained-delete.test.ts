@@ -30,16 +30,16 @@ describe("thon plan --against: retained deletes", () => {
     expect(lines).toContain("-  docker:index/volume:Volume  thon-workspace-bob  delete[retain]");
     // What really goes is shown as a plain delete.
     expect(lines).toContain("-  docker:index/container:Container  thon-bob");
-    expect(lines.filter((l) => l.endsWith("[retain]"))).toEqual(["-  docker:index/volume:Volume  thon-workspace-bob  delete[retain]"]);
-    expect(lines.at(-2)).toBe(`0 to create, ${diff.counts.update} to update, 0 to replace, ${diff.counts.delete} to delete; workspace kept: thon-workspace-bob`);
+    expect(lines.filter((l) => l.endsWith("[retain]"))).toEqual(["-  docker:index/volume:Volume  thon-home-bob  delete[retain]", "-  docker:index/volume:Volume  thon-workspace-bob  delete[retain]"]);
+    expect(lines.at(-2)).toBe(`0 to create, ${diff.counts.update} to update, 0 to replace, ${diff.counts.delete} to delete; workspace kept: thon-workspace-bob; home kept: thon-home-bob`);
     expect(diff.changes.find((c) => c.name === "thon-workspace-bob")).toMatchObject({ kind: "delete", retain: true });
-    expect(diff.changes.filter((c) => c.retain).map((c) => c.name)).toEqual(["thon-workspace-bob"]);
+    expect(diff.changes.filter((c) => c.retain).map((c) => c.name).sort()).toEqual(["thon-home-bob", "thon-workspace-bob"]);
   });
 
   it("names every kept workspace when several participants go, and says nothing is kept when people only join", async () => {
     const three = await evaluateGroups({ alpha: ["alice", "bob"], beta: ["carol"] });
     const one = await evaluateGroups({ alpha: ["alice"] });
-    expect(formatDiff(diffEvaluations(three, one))).toMatch(/ to delete; 2 workspaces kept: thon-workspace-bob, thon-workspace-carol\n$/);
+    expect(formatDiff(diffEvaluations(three, one))).toMatch(/ to delete; 2 workspaces kept: thon-workspace-bob, thon-workspace-carol; 2 homes kept: thon-home-bob, thon-home-carol\n$/);
     const grown = formatDiff(diffEvaluations(one, three));
     expect(grown).not.toContain("kept");
     expect(grown).not.toContain("[retain]");
