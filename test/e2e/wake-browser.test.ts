@@ -11,24 +11,19 @@ import { execSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAdaptorServer } from "@hono/node-server";
 import Dockerode from "dockerode";
-import { Hono } from "hono";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConsoleEnv } from "../../console/auth/types.ts";
 import { idleDocker } from "../../console/idle/docker.ts";
 import { parkParticipant } from "../../console/idle/park.ts";
 import { MemoryParkRecords } from "../../console/idle/records.ts";
-import { idleRoutes } from "../../console/idle/routes.ts";
-import { readSignals } from "../../console/idle/signals.ts";
-import { MemoryKeepAwake } from "../../console/idle/sqliteRecords.ts";
 import type { Event } from "../../infra/config/event.ts";
 import { loadEvent } from "../../infra/config/load.ts";
 import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { planEvent, type ParticipantPlan } from "../../infra/plan.ts";
 import { nginxLayout } from "../../infra/render/nginx/layout.ts";
-import { headerAuth, MemoryAudit } from "../support/consoleAuth.ts";
+import { MemoryAudit } from "../support/consoleAuth.ts";
+import { consoleLocation, idleTestApp, serveOnSocket } from "../support/idleApp.ts";
 import { freePort, startNginx, type TestNginx } from "../support/nginx.ts";
 import { Engine } from "./support/engine.ts";
 import { evaluateSpec, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";
@@ -82,33 +77,11 @@ beforeAll(async () => {
 
   // The console: the idle routes on a unix socket, reading passwords from the evaluated stack outputs.
   const passwords = new Map([sleepy, held].map((u) => [u, passwordOf(v1, u)]));
-  const app = new Hono<ConsoleEnv>();
-  app.route(
-    "/",
-    idleRoutes({
-      auth: headerAuth(),
-      audit,
-      docker,
-      records,
-      keepAwake: new MemoryKeepAwake(),
-      participants: () => [...plans.values()],
-      policy: () => event.idle,
-      signals: (p) => readSignals(docker, p, { skipCpu: true }),
-      getPasswords: async () => passwords,
-      credentialsFor: async () => ({}),
-      usageFor: async () => null,
-    }),
-  );
+  const app = idleTestApp({ audit, docker, records, participants: () => [...plans.values()], policy: () => event.idle, passwords });
   const consoleSocket = join(dir, "console.sock");
-  const server = createAdaptorServer({ fetch: app.fetch });
-  await new Promise<void>((r) => server.listen(consoleSocket, () => r()));
-  chmodSync(consoleSocket, 0o666);
-  closeConsole = () => new Promise((r) => server.close(() => r()));
+  closeConsole = await serveOnSocket(app, consoleSocket);
   // Stand-in for the console's nginx location (added to the proxy by the console's own change): /_thon/ to its socket.
-  writeFileSync(
-    join(nginxLayout(event).participantsDir, "_thon-console.conf"),
-    `location /_thon/ {\n    proxy_pass http://unix:${consoleSocket}:;\n    proxy_set_header Host $http_host;\n    proxy_set_header X-Real-IP $remote_addr;\n}\n`,
-  );
+  writeFileSync(join(nginxLayout(event).participantsDir, "_thon-console.conf"), consoleLocation(consoleSocket));
   execSync(`${nginx.command} -s reload`, { timeout: 10_000 });
   await new Promise((r) => setTimeout(r, 1000));
 
