@@ -8,8 +8,7 @@
 //
 // Run with `THON_E2E_KEEP_DOCKERD=1 npm run test:e2e -- test/e2e/wake-browser.test.ts`.
 import { execSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Dockerode from "dockerode";
 import { chromium, type Browser } from "playwright-core";
@@ -24,11 +23,12 @@ import { planEvent, type ParticipantPlan } from "../../infra/plan.ts";
 import { nginxLayout } from "../../infra/render/nginx/layout.ts";
 import { MemoryAudit } from "../support/consoleAuth.ts";
 import { consoleLocation, idleTestApp, serveOnSocket } from "../support/idleApp.ts";
-import { freePort, startNginx, type TestNginx } from "../support/nginx.ts";
+import { type TestNginx } from "../support/nginx.ts";
 import { Engine } from "./support/engine.ts";
 import { evaluateSpec, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { waitHealthy } from "./support/http.ts";
 import { cleanupRun, dockerHost, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
+import { e2eWorkdir } from "./support/workdir.ts";
 
 const sleepy = `sleepy-${runId}`; // parked by THON, woken from the browser
 const held = `held-${runId}`; // state: stopped, the organizer's
@@ -49,24 +49,21 @@ let browser: Browser | undefined;
 let closeConsole: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), `thon-e2e-wake-${runId}-`));
-  chmodSync(dir, 0o755);
-  mkdirSync(join(dir, "sockets"), { mode: 0o755 });
-  const prefix = join(dir, "nginx");
-  mkdirSync(join(prefix, "conf.d"), { recursive: true, mode: 0o755 });
-  httpsPort = await freePort();
-  nginx = await startNginx(prefix, { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data" });
+  const work = await e2eWorkdir(`thon-e2e-wake-${runId}-`);
+  dir = work.dir;
+  nginx = work.nginx;
+  httpsPort = work.httpsPort;
   const spec: E2eEventSpec = {
     name: `e2e-wake-${runId}`,
     idle: true,
     image: requiredImage(),
-    socketDir: join(dir, "sockets"),
+    socketDir: work.socketDir,
     dockerHost,
     users: [
       { name: sleepy, group: "red" },
       { name: held, group: "red", state: "stopped" },
     ],
-    proxy: { httpsPort, httpPort: 0, listenAddress: "127.0.0.1", configDir: join(prefix, "thon"), includeDir: join(prefix, "conf.d"), socketGroup: "www-data", nginx: nginx.command },
+    proxy: work.proxy,
   };
   // The idle policy's defaults (wakeTimeout 2m); a wake needs no idle.enabled.
   v1 = await evaluateSpec(dir, "thon.yaml", spec);
