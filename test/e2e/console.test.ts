@@ -17,7 +17,7 @@ import { waitHealthy } from "./support/http.ts";
 import { EngineStandInApplier } from "./support/engineApplier.ts";
 import { cleanupRun, docker, dockerHost, execIn, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
 import { e2eWorkdir, writePulumiProject } from "./support/workdir.ts";
-import { type TestNginx } from "../support/nginx.ts";
+import type { TestNginx } from "../support/nginx.ts";
 import { headerAuth, MemoryAudit } from "../support/consoleAuth.ts";
 import { createConsoleApp } from "../../console/api/app.ts";
 import { DeclarativeRunner } from "../../console/apply/declarative.ts";

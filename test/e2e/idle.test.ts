@@ -27,7 +27,7 @@ import { WakeQueue } from "../../console/idle/wakeQueue.ts";
 import { Engine, TYPES } from "./support/engine.ts";
 import { renderEventYaml, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { login, waitHealthy } from "./support/http.ts";
-import { type TestNginx } from "../support/nginx.ts";
+import type { TestNginx } from "../support/nginx.ts";
 import { cleanupRun, dockerHost, execIn, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
 import { e2eWorkdir } from "./support/workdir.ts";
 

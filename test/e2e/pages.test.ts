@@ -16,7 +16,7 @@ import { waitHealthy } from "./support/http.ts";
 import { EngineStandInApplier } from "./support/engineApplier.ts";
 import { cleanupRun, docker, dockerHost, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
 import { e2eWorkdir, writePulumiProject } from "./support/workdir.ts";
-import { type TestNginx } from "../support/nginx.ts";
+import type { TestNginx } from "../support/nginx.ts";
 import { ListableAudit, PASSWORDS, sessionAuth } from "../support/pagesFixture.ts";
 import { createConsoleApp } from "../../console/api/app.ts";
 import { DeclarativeRunner } from "../../console/apply/declarative.ts";

@@ -21,7 +21,7 @@ import { containerLogs, Engine, TYPES } from "./support/engine.ts";
 import { dockerAt, inspectOrAbsent, mustCall, socketPathOf } from "./support/docker.ts";
 import { containerOf, evaluateSpec, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { httpsLoopback, login, loginTls, unixHttp, waitHealthy, wsHandshake, wssHandshake } from "./support/http.ts";
-import { type TestNginx } from "../support/nginx.ts";
+import type { TestNginx } from "../support/nginx.ts";
 import { main, type Io } from "../../infra/cli/main.ts";
 import { cleanupRun, docker, dockerHost, execIn, recordTiming, requiredImage, RESULTS, RUN_LABEL, runId } from "./support/run.ts";
 import { e2eWorkdir } from "./support/workdir.ts";

@@ -23,7 +23,7 @@ import { planEvent, type ParticipantPlan } from "../../infra/plan.ts";
 import { nginxLayout } from "../../infra/render/nginx/layout.ts";
 import { MemoryAudit } from "../support/consoleAuth.ts";
 import { consoleLocation, idleTestApp, serveOnSocket } from "../support/idleApp.ts";
-import { type TestNginx } from "../support/nginx.ts";
+import type { TestNginx } from "../support/nginx.ts";
 import { Engine } from "./support/engine.ts";
 import { evaluateSpec, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { waitHealthy } from "./support/http.ts";
