@@ -16,7 +16,7 @@ import { evaluateSpec, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { waitHealthy } from "./support/http.ts";
 import { EngineStandInApplier } from "./support/engineApplier.ts";
 import { cleanupRun, docker, dockerHost, execIn, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
-import { e2eWorkdir, writePulumiProject } from "./support/workdir.ts";
+import { e2eWorkdir, writePulumiProject, workdirSpec } from "./support/workdir.ts";
 import type { TestNginx } from "../support/nginx.ts";
 import { headerAuth, MemoryAudit } from "../support/consoleAuth.ts";
 import { createConsoleApp } from "../../console/api/app.ts";
@@ -65,19 +65,12 @@ beforeAll(async () => {
   const work = await e2eWorkdir(`thon-e2e-console-${runId}-`);
   dir = work.dir;
   nginx = work.nginx;
-  spec = {
-    name: `e2ec-${runId}`,
-    image,
-    socketDir: work.socketDir,
-    dockerHost,
-    users: [
-      { name: ada, group: "red" },
-      { name: bob, group: "red" },
-      { name: oom, group: "blue" },
-      { name: loop, group: "blue" },
-    ],
-    proxy: work.proxy,
-  };
+  spec = workdirSpec(work, `e2ec-${runId}`, [
+    { name: ada, group: "red" },
+    { name: bob, group: "red" },
+    { name: oom, group: "blue" },
+    { name: loop, group: "blue" },
+  ]);
   writePulumiProject(dir);
   v1 = await evaluateSpec(dir, "thon.yaml", spec);
   await engine.up(v1);

@@ -28,8 +28,8 @@ import { Engine, TYPES } from "./support/engine.ts";
 import { renderEventYaml, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { login, waitHealthy } from "./support/http.ts";
 import type { TestNginx } from "../support/nginx.ts";
-import { cleanupRun, dockerHost, execIn, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
-import { e2eWorkdir } from "./support/workdir.ts";
+import { cleanupRun, dockerHost, execIn, RUN_LABEL, runId } from "./support/run.ts";
+import { e2eWorkdir, workdirSpec } from "./support/workdir.ts";
 
 const idle = `idle-${runId}`; // nobody connects: parked
 const tab = `tab-${runId}`; // a WebSocket stays open: not parked
@@ -91,24 +91,16 @@ async function subjects(llmCalls: ReadonlyMap<string, Date>): Promise<IdleSubjec
 }
 
 beforeAll(async () => {
-  const image = requiredImage();
   const work = await e2eWorkdir(`thon-e2e-idle-${runId}-`);
   dir = work.dir;
   nginx = work.nginx;
-  spec = {
-    name: `e2e-idle-${runId}`,
-    image,
-    socketDir: work.socketDir,
-    dockerHost,
-    users: [
-      { name: idle, group: "red" },
-      { name: tab, group: "red" },
-      { name: llm, group: "red" },
-      { name: demo, group: "crew" },
-      { name: off, group: "red", state: "stopped" },
-    ],
-    proxy: work.proxy,
-  };
+  spec = workdirSpec(work, `e2e-idle-${runId}`, [
+    { name: idle, group: "red" },
+    { name: tab, group: "red" },
+    { name: llm, group: "red" },
+    { name: demo, group: "crew" },
+    { name: off, group: "red", state: "stopped" },
+  ]);
   const first = await evaluate("thon.v1.yaml", spec);
   v1 = first.evaluation;
   event = first.event;

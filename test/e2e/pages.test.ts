@@ -14,8 +14,8 @@ import { dockerAt, inspectOrAbsent, socketPathOf } from "./support/docker.ts";
 import { evaluateSpec, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { waitHealthy } from "./support/http.ts";
 import { EngineStandInApplier } from "./support/engineApplier.ts";
-import { cleanupRun, docker, dockerHost, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
-import { e2eWorkdir, writePulumiProject } from "./support/workdir.ts";
+import { cleanupRun, docker, dockerHost, RUN_LABEL, runId } from "./support/run.ts";
+import { e2eWorkdir, writePulumiProject, workdirSpec } from "./support/workdir.ts";
 import type { TestNginx } from "../support/nginx.ts";
 import { ListableAudit, PASSWORDS, sessionAuth } from "../support/pagesFixture.ts";
 import { createConsoleApp } from "../../console/api/app.ts";
@@ -39,21 +39,13 @@ let browser: Browser | undefined;
 let page: Page;
 
 beforeAll(async () => {
-  const image = requiredImage();
   const work = await e2eWorkdir(`thon-e2e-pages-${runId}-`);
   dir = work.dir;
   nginx = work.nginx;
-  const spec: E2eEventSpec = {
-    name: `e2ep-${runId}`,
-    image,
-    socketDir: work.socketDir,
-    dockerHost,
-    users: [
-      { name: ada, group: "red" },
-      { name: bob, group: "red" },
-    ],
-    proxy: work.proxy,
-  };
+  const spec: E2eEventSpec = workdirSpec(work, `e2ep-${runId}`, [
+    { name: ada, group: "red" },
+    { name: bob, group: "red" },
+  ]);
   writePulumiProject(dir);
   const v1 = await evaluateSpec(dir, "thon.yaml", spec);
   await engine.up(v1);

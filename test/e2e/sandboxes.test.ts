@@ -23,8 +23,8 @@ import { containerOf, evaluateSpec, passwordOf, socketOf, type E2eEventSpec } fr
 import { httpsLoopback, login, loginTls, unixHttp, waitHealthy, wsHandshake, wssHandshake } from "./support/http.ts";
 import type { TestNginx } from "../support/nginx.ts";
 import { main, type Io } from "../../infra/cli/main.ts";
-import { cleanupRun, docker, dockerHost, execIn, recordTiming, requiredImage, RESULTS, RUN_LABEL, runId } from "./support/run.ts";
-import { e2eWorkdir } from "./support/workdir.ts";
+import { cleanupRun, docker, dockerHost, execIn, recordTiming, RESULTS, RUN_LABEL, runId } from "./support/run.ts";
+import { e2eWorkdir, workdirSpec } from "./support/workdir.ts";
 import { CHROMIUM_PATH } from "../support/browser.ts";
 
 const ada = `ada-${runId}`;
@@ -47,7 +47,6 @@ let caPem: string;
 const inspect = (name: string) => inspectOrAbsent(api, `inspect ${name}`, () => api.getContainer(name).inspect());
 
 beforeAll(async () => {
-  const image = requiredImage();
   // The test's temp dir (nginx's workers, Phase 2, walk down to the socket
   // folders) and nginx: Debian's binary with its own prefix, workers as
   // www-data (the socket group), on loopback ports.
@@ -55,19 +54,12 @@ beforeAll(async () => {
   dir = work.dir;
   nginx = work.nginx;
   httpsPort = work.httpsPort;
-  spec = {
-    name: `e2e-${runId}`,
-    image,
-    socketDir: work.socketDir,
-    dockerHost,
-    users: [
-      { name: ada, group: "red" },
-      { name: bob, group: "red" },
-      { name: cy, group: "blue" },
-      { name: dan, group: "blue", state: "stopped" },
-    ],
-    proxy: work.proxy,
-  };
+  spec = workdirSpec(work, `e2e-${runId}`, [
+    { name: ada, group: "red" },
+    { name: bob, group: "red" },
+    { name: cy, group: "blue" },
+    { name: dan, group: "blue", state: "stopped" },
+  ]);
   v1 = await evaluateSpec(dir, "thon.v1.yaml", spec);
   const t0 = Date.now();
   await engine.up(v1);

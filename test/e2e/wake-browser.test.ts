@@ -27,8 +27,8 @@ import type { TestNginx } from "../support/nginx.ts";
 import { Engine } from "./support/engine.ts";
 import { evaluateSpec, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { waitHealthy } from "./support/http.ts";
-import { cleanupRun, dockerHost, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
-import { e2eWorkdir } from "./support/workdir.ts";
+import { cleanupRun, dockerHost, RUN_LABEL, runId } from "./support/run.ts";
+import { e2eWorkdir, workdirSpec } from "./support/workdir.ts";
 
 const sleepy = `sleepy-${runId}`; // parked by THON, woken from the browser
 const held = `held-${runId}`; // state: stopped, the organizer's
@@ -53,18 +53,10 @@ beforeAll(async () => {
   dir = work.dir;
   nginx = work.nginx;
   httpsPort = work.httpsPort;
-  const spec: E2eEventSpec = {
-    name: `e2e-wake-${runId}`,
-    idle: true,
-    image: requiredImage(),
-    socketDir: work.socketDir,
-    dockerHost,
-    users: [
-      { name: sleepy, group: "red" },
-      { name: held, group: "red", state: "stopped" },
-    ],
-    proxy: work.proxy,
-  };
+  const spec: E2eEventSpec = { ...workdirSpec(work, `e2e-wake-${runId}`, [
+    { name: sleepy, group: "red" },
+    { name: held, group: "red", state: "stopped" },
+  ]), idle: true };
   // The idle policy's defaults (wakeTimeout 2m); a wake needs no idle.enabled.
   v1 = await evaluateSpec(dir, "thon.yaml", spec);
   event = loadEvent(join(dir, "thon.yaml"));

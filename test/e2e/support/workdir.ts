@@ -6,6 +6,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, startNginx, type TestNginx } from "../../support/nginx.ts";
+import type { E2eEventSpec, E2eUser } from "./event.ts";
+import { dockerHost, requiredImage } from "./run.ts";
 
 export interface E2eWorkdir {
   readonly dir: string;
@@ -42,4 +44,9 @@ export async function e2eWorkdir(dirPrefix: string): Promise<E2eWorkdir> {
 export function writePulumiProject(dir: string): void {
   writeFileSync(join(dir, "Pulumi.yaml"), "name: thon\nruntime: nodejs\nmain: infra/index.ts\n");
   writeFileSync(join(dir, "Pulumi.dev.yaml"), "config:\n  thon:file: thon.yaml\n");
+}
+
+/** The event spec for `users` in this workdir: the required image, its sockets and its nginx, on this test's Docker. */
+export function workdirSpec(work: E2eWorkdir, name: string, users: readonly E2eUser[]): E2eEventSpec {
+  return { name, image: requiredImage(), socketDir: work.socketDir, dockerHost, users, proxy: work.proxy };
 }
