@@ -24,7 +24,7 @@ import { OperationQueue } from "../../console/apply/queue.ts";
 import { DockerodeSandboxes } from "../../console/ops/docker.ts";
 import { Project } from "../../console/ops/project.ts";
 import { StatusService } from "../../console/ops/status.ts";
-import { CHROMIUM_PATH } from "../support/browser.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../support/browser.ts";
 
 const ada = `ada-${runId}`;
 const bob = `bob-${runId}`;
@@ -64,7 +64,7 @@ beforeAll(async () => {
   server = createAdaptorServer({ fetch: app.fetch });
   await new Promise<void>((r) => server!.listen(0, "127.0.0.1", () => r()));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(url + "/");
   await page.locator("#signin input[name=password]").fill(PASSWORDS.organizer);

@@ -29,6 +29,7 @@ import { evaluateSpec, passwordOf, socketOf, type E2eEventSpec } from "./support
 import { waitHealthy } from "./support/http.ts";
 import { cleanupRun, dockerHost, RUN_LABEL, runId } from "./support/run.ts";
 import { e2eWorkdir, workdirSpec } from "./support/workdir.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../support/browser.ts";
 
 const sleepy = `sleepy-${runId}`; // parked by THON, woken from the browser
 const held = `held-${runId}`; // state: stopped, the organizer's
@@ -37,7 +38,6 @@ const engine = new Engine({ extraLabels: { [RUN_LABEL]: runId }, log: (l) => con
 const docker = idleDocker(new Dockerode({ socketPath: dockerHost.replace(/^unix:\/\//, "") }));
 const records = new MemoryParkRecords();
 const audit = new MemoryAudit();
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 let dir: string;
 let httpsPort: number;
@@ -75,7 +75,7 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 1000));
 
   await parkParticipant(docker, plans.get(sleepy)!, records, "e2e: parked for the browser");
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ARGS, timeout: 60_000 });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
 }, 600_000);
 
 afterAll(async () => {

@@ -20,13 +20,13 @@ import { consoleLocation, idleTestApp, serveOnSocket } from "../support/idleApp.
 import { makeEvent } from "../support/events.ts";
 import { StandInDocker } from "../support/idleDockerStandIn.ts";
 import { freePort, startNginx, type TestNginx } from "../support/nginx.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../support/browser.ts";
 
 const PASSWORDS = new Map([
   ["alice", "Alice-sandbox-pw-0123"],
   ["bob", "Bob-sandbox-pw-456789"],
   ["carol", "Carol-sandbox-pw-9876"],
 ]);
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 let root: string;
 let port: number;
@@ -75,7 +75,7 @@ beforeAll(async () => {
   closeConsole = await serveOnSocket(app, consoleSocket);
 
   nginx = await startNginx(join(root, "nginx"), { includeGlob: `${root}/etc/conf.d/*.conf`, user: "www-data www-data" }, port);
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ARGS, timeout: 60_000 });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
 }, 90_000);
 
 afterAll(async () => {
