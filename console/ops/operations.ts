@@ -270,15 +270,11 @@ export const participantRename = editOp("participants.rename", "Rename a partici
 
 export const participantMove = editOp("participants.move", "Move a participant to another group; their sandbox keeps running", decl({ name: existingName, to: groupName }), (t, i) => edit.moveUser(t, i.name, i.to));
 
-const stateOp = (state: "running" | "stopped") =>
-  editOp(
-    state === "running" ? "participants.start" : "participants.stop",
-    state === "running" ? "Start a participant's sandbox (thon.yaml: running)" : "Stop a participant's sandbox (thon.yaml: stopped); the workspace is kept",
-    decl({ name: existingName }),
-    (t, i) => edit.setUserState(t, i.name, state),
-  );
-export const participantStart = stateOp("running");
-export const participantStop = stateOp("stopped");
+/** participants.start/stop and groups.start/stop: set `state` in thon.yaml for the one named. */
+const stateOp = (of: "participants" | "groups", state: "running" | "stopped", summary: string, set: (text: string, name: string, state: "running" | "stopped") => string) =>
+  editOp(`${of}.${state === "running" ? "start" : "stop"}`, summary, decl({ name: existingName }), (t, i) => set(t, i.name, state));
+export const participantStart = stateOp("participants", "running", "Start a participant's sandbox (thon.yaml: running)", edit.setUserState);
+export const participantStop = stateOp("participants", "stopped", "Stop a participant's sandbox (thon.yaml: stopped); the workspace is kept", edit.setUserState);
 
 export const participantResetPassword = defineOp({
   name: "participants.reset-password",
@@ -313,15 +309,8 @@ export const groupRemove = editOp("groups.remove", "Remove an empty group", decl
 
 export const groupRename = editOp("groups.rename", "Rename a group; its participants' sandboxes are not touched", decl({ name: existingName, to: groupName }), (t, i) => edit.renameGroup(t, i.name, i.to));
 
-const groupStateOp = (state: "running" | "stopped") =>
-  editOp(
-    state === "running" ? "groups.start" : "groups.stop",
-    state === "running" ? "Start every sandbox of a group" : "Stop every sandbox of a group; workspaces are kept",
-    decl({ name: existingName }),
-    (t, i) => edit.setGroupState(t, i.name, state),
-  );
-export const groupStart = groupStateOp("running");
-export const groupStop = groupStateOp("stopped");
+export const groupStart = stateOp("groups", "running", "Start every sandbox of a group", edit.setGroupState);
+export const groupStop = stateOp("groups", "stopped", "Stop every sandbox of a group; workspaces are kept", edit.setGroupState);
 
 // --- imperative ------------------------------------------------------------------------
 
