@@ -1,33 +1,13 @@
-// code-server's GET /healthz, read over the participant's unix socket (no
-// TLS, no proxy, no password: /healthz is open and does not count as
-// activity, so reading it never keeps a sandbox awake). node:http is enough
-// for one GET on a socket; a client library would add nothing.
-import { request } from "node:http";
+// code-server's GET /healthz for the idle scheduler, read through the one
+// probe in console/ops/healthz.ts (no TLS, no proxy, no password: /healthz is
+// open and does not count as activity, so reading it never keeps a sandbox awake).
+import { probeHealthz } from "../ops/healthz.ts";
 import type { HealthzReading } from "./decide.ts";
 
 /** /healthz's answer, or undefined if code-server does not answer within `timeoutMs` (no socket, not listening yet, stopped). */
-export function readHealthz(socketPath: string, timeoutMs = 2000): Promise<HealthzReading | undefined> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: "/healthz", method: "GET", timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => {
-        try {
-          const parsed = JSON.parse(body) as { status?: unknown; lastHeartbeat?: unknown };
-          if ((parsed.status === "alive" || parsed.status === "expired") && typeof parsed.lastHeartbeat === "number") {
-            resolve({ status: parsed.status, lastHeartbeat: parsed.lastHeartbeat });
-          } else resolve(undefined);
-        } catch {
-          resolve(undefined);
-        }
-      });
-      res.on("error", () => resolve(undefined));
-    });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(undefined));
-    req.end();
-  });
+export async function readHealthz(socketPath: string, timeoutMs = 2000): Promise<HealthzReading | undefined> {
+  const h = await probeHealthz(socketPath, timeoutMs);
+  return h.reachable ? { status: h.status, lastHeartbeat: h.lastHeartbeat } : undefined;
 }
 
 /** Polls /healthz until code-server answers; the time it took in ms, or undefined at the deadline. */

@@ -7,6 +7,7 @@ export type Healthz =
   | { readonly reachable: true; readonly status: "alive" | "expired"; readonly lastHeartbeat: number }
   | { readonly reachable: false; readonly error: string };
 
+/** The one /healthz probe; the idle scheduler (console/idle/healthz.ts) reads through it too. */
 export function probeHealthz(socketPath: string, timeoutMs = 2000): Promise<Healthz> {
   return new Promise((resolve) => {
     const req = request({ socketPath, path: "/healthz", method: "GET", timeout: timeoutMs, headers: { Host: "localhost" } }, (res) => {
@@ -23,6 +24,7 @@ export function probeHealthz(socketPath: string, timeoutMs = 2000): Promise<Heal
           resolve({ reachable: false, error: `unexpected /healthz answer (HTTP ${res.statusCode})` });
         }
       });
+      res.on("error", (err: NodeJS.ErrnoException) => resolve({ reachable: false, error: err.code ?? err.message }));
     });
     req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on("error", (err: NodeJS.ErrnoException) => resolve({ reachable: false, error: err.code ?? err.message }));

@@ -251,53 +251,30 @@ export const groupsList = defineOp({
 
 const decl = <S extends z.ZodRawShape>(shape: S) => z.object({ ...shape, ...declarativeOptions }).strict();
 
-export const participantAdd = defineOp({
-  name: "participants.add",
-  kind: "declarative",
-  role: "organizer",
-  summary: "Add a participant to a group (created if missing)",
-  input: decl({ name: participantName, group: groupName }),
-  run: (ctx, i) => submit(ctx, { action: "participants.add", target: i.name, edit: (t) => edit.addUser(t, i.name, i.group) }, i),
-});
-
-export const participantRemove = defineOp({
-  name: "participants.remove",
-  kind: "declarative",
-  role: "organizer",
-  summary: "Remove a participant; their workspace volume is kept",
-  input: decl({ name: existingName }),
-  run: (ctx, i) => submit(ctx, { action: "participants.remove", target: i.name, edit: (t) => edit.removeUser(t, i.name) }, i),
-});
-
-export const participantRename = defineOp({
-  name: "participants.rename",
-  kind: "declarative",
-  role: "organizer",
-  summary: "Rename a participant (a new sandbox and workspace under the new name; the old workspace is kept)",
-  input: decl({ name: existingName, to: participantName }),
-  run: (ctx, i) => submit(ctx, { action: "participants.rename", target: i.name, edit: (t) => edit.renameUser(t, i.name, i.to) }, i),
-});
-
-export const participantMove = defineOp({
-  name: "participants.move",
-  kind: "declarative",
-  role: "organizer",
-  summary: "Move a participant to another group; their sandbox keeps running",
-  input: decl({ name: existingName, to: groupName }),
-  run: (ctx, i) => submit(ctx, { action: "participants.move", target: i.name, edit: (t) => edit.moveUser(t, i.name, i.to) }, i),
-});
-
-const stateOp = (state: "running" | "stopped") =>
+/** A declarative operation that is one thon.yaml edit of the participant or group `name` (previewed, then applied, by submit). */
+const editOp = <I extends z.ZodType<DeclOptions & { name: string }>>(name: string, summary: string, input: I, change: (text: string, i: z.output<I>) => string) =>
   defineOp({
-    name: state === "running" ? "participants.start" : "participants.stop",
+    name,
     kind: "declarative",
     role: "organizer",
-    summary: state === "running" ? "Start a participant's sandbox (thon.yaml: running)" : "Stop a participant's sandbox (thon.yaml: stopped); the workspace is kept",
-    input: decl({ name: existingName }),
-    run: (ctx, i) => submit(ctx, { action: state === "running" ? "participants.start" : "participants.stop", target: i.name, edit: (t) => edit.setUserState(t, i.name, state) }, i),
+    summary,
+    input,
+    run: (ctx, i) => submit(ctx, { action: name, target: i.name, edit: (t) => change(t, i) }, i),
   });
-export const participantStart = stateOp("running");
-export const participantStop = stateOp("stopped");
+
+export const participantAdd = editOp("participants.add", "Add a participant to a group (created if missing)", decl({ name: participantName, group: groupName }), (t, i) => edit.addUser(t, i.name, i.group));
+
+export const participantRemove = editOp("participants.remove", "Remove a participant; their workspace volume is kept", decl({ name: existingName }), (t, i) => edit.removeUser(t, i.name));
+
+export const participantRename = editOp("participants.rename", "Rename a participant (a new sandbox and workspace under the new name; the old workspace is kept)", decl({ name: existingName, to: participantName }), (t, i) => edit.renameUser(t, i.name, i.to));
+
+export const participantMove = editOp("participants.move", "Move a participant to another group; their sandbox keeps running", decl({ name: existingName, to: groupName }), (t, i) => edit.moveUser(t, i.name, i.to));
+
+/** participants.start/stop and groups.start/stop: set `state` in thon.yaml for the one named. */
+const stateOp = (of: "participants" | "groups", state: "running" | "stopped", summary: string, set: (text: string, name: string, state: "running" | "stopped") => string) =>
+  editOp(`${of}.${state === "running" ? "start" : "stop"}`, summary, decl({ name: existingName }), (t, i) => set(t, i.name, state));
+export const participantStart = stateOp("participants", "running", "Start a participant's sandbox (thon.yaml: running)", edit.setUserState);
+export const participantStop = stateOp("participants", "stopped", "Stop a participant's sandbox (thon.yaml: stopped); the workspace is kept", edit.setUserState);
 
 export const participantResetPassword = defineOp({
   name: "participants.reset-password",
@@ -326,44 +303,14 @@ export const participantRecreate = defineOp({
   },
 });
 
-export const groupAdd = defineOp({
-  name: "groups.add",
-  kind: "declarative",
-  role: "organizer",
-  summary: "Add an empty group",
-  input: decl({ name: groupName }),
-  run: (ctx, i) => submit(ctx, { action: "groups.add", target: i.name, edit: (t) => edit.addGroup(t, i.name) }, i),
-});
+export const groupAdd = editOp("groups.add", "Add an empty group", decl({ name: groupName }), (t, i) => edit.addGroup(t, i.name));
 
-export const groupRemove = defineOp({
-  name: "groups.remove",
-  kind: "declarative",
-  role: "organizer",
-  summary: "Remove an empty group",
-  input: decl({ name: existingName }),
-  run: (ctx, i) => submit(ctx, { action: "groups.remove", target: i.name, edit: (t) => edit.removeGroup(t, i.name) }, i),
-});
+export const groupRemove = editOp("groups.remove", "Remove an empty group", decl({ name: existingName }), (t, i) => edit.removeGroup(t, i.name));
 
-export const groupRename = defineOp({
-  name: "groups.rename",
-  kind: "declarative",
-  role: "organizer",
-  summary: "Rename a group; its participants' sandboxes are not touched",
-  input: decl({ name: existingName, to: groupName }),
-  run: (ctx, i) => submit(ctx, { action: "groups.rename", target: i.name, edit: (t) => edit.renameGroup(t, i.name, i.to) }, i),
-});
+export const groupRename = editOp("groups.rename", "Rename a group; its participants' sandboxes are not touched", decl({ name: existingName, to: groupName }), (t, i) => edit.renameGroup(t, i.name, i.to));
 
-const groupStateOp = (state: "running" | "stopped") =>
-  defineOp({
-    name: state === "running" ? "groups.start" : "groups.stop",
-    kind: "declarative",
-    role: "organizer",
-    summary: state === "running" ? "Start every sandbox of a group" : "Stop every sandbox of a group; workspaces are kept",
-    input: decl({ name: existingName }),
-    run: (ctx, i) => submit(ctx, { action: state === "running" ? "groups.start" : "groups.stop", target: i.name, edit: (t) => edit.setGroupState(t, i.name, state) }, i),
-  });
-export const groupStart = groupStateOp("running");
-export const groupStop = groupStateOp("stopped");
+export const groupStart = stateOp("groups", "running", "Start every sandbox of a group", edit.setGroupState);
+export const groupStop = stateOp("groups", "stopped", "Stop every sandbox of a group; workspaces are kept", edit.setGroupState);
 
 // --- imperative ------------------------------------------------------------------------
 

@@ -6,8 +6,7 @@
 // by the e2e engine stand-in (support/engineApplier.ts on support/engine.ts)
 // where the console would run the Automation API. A second operation sent
 // while one runs waits (or gets 409 with ifBusy: fail); they never interleave.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Evaluation } from "../../infra/preview/evaluate.ts";
@@ -17,7 +16,8 @@ import { evaluateSpec, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { waitHealthy } from "./support/http.ts";
 import { EngineStandInApplier } from "./support/engineApplier.ts";
 import { cleanupRun, docker, dockerHost, execIn, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
-import { freePort, startNginx, type TestNginx } from "../support/nginx.ts";
+import { e2eWorkdir, writePulumiProject, workdirSpec } from "./support/workdir.ts";
+import type { TestNginx } from "../support/nginx.ts";
 import { headerAuth, MemoryAudit } from "../support/consoleAuth.ts";
 import { createConsoleApp } from "../../console/api/app.ts";
 import { DeclarativeRunner } from "../../console/apply/declarative.ts";
@@ -62,27 +62,16 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 
 beforeAll(async () => {
   const image = requiredImage();
-  dir = mkdtempSync(join(tmpdir(), `thon-e2e-console-${runId}-`));
-  chmodSync(dir, 0o755);
-  mkdirSync(join(dir, "sockets"), { mode: 0o755 });
-  const prefix = join(dir, "nginx");
-  mkdirSync(join(prefix, "conf.d"), { recursive: true, mode: 0o755 });
-  nginx = await startNginx(prefix, { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data" });
-  spec = {
-    name: `e2ec-${runId}`,
-    image,
-    socketDir: join(dir, "sockets"),
-    dockerHost,
-    users: [
-      { name: ada, group: "red" },
-      { name: bob, group: "red" },
-      { name: oom, group: "blue" },
-      { name: loop, group: "blue" },
-    ],
-    proxy: { httpsPort: await freePort(), httpPort: 0, listenAddress: "127.0.0.1", configDir: join(prefix, "thon"), includeDir: join(prefix, "conf.d"), socketGroup: "www-data", nginx: nginx.command },
-  };
-  writeFileSync(join(dir, "Pulumi.yaml"), "name: thon\nruntime: nodejs\nmain: infra/index.ts\n");
-  writeFileSync(join(dir, "Pulumi.dev.yaml"), "config:\n  thon:file: thon.yaml\n");
+  const work = await e2eWorkdir(`thon-e2e-console-${runId}-`);
+  dir = work.dir;
+  nginx = work.nginx;
+  spec = workdirSpec(work, `e2ec-${runId}`, [
+    { name: ada, group: "red" },
+    { name: bob, group: "red" },
+    { name: oom, group: "blue" },
+    { name: loop, group: "blue" },
+  ]);
+  writePulumiProject(dir);
   v1 = await evaluateSpec(dir, "thon.yaml", spec);
   await engine.up(v1);
   await Promise.all([ada, bob].map((u) => waitHealthy(socketOf(v1, u), 120_000)));

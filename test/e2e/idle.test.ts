@@ -6,8 +6,7 @@
 // a declarative change applied while one sandbox is parked.
 //
 // Run with `THON_E2E_KEEP_DOCKERD=1 npm run test:e2e -- test/e2e/idle.test.ts`.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Dockerode from "dockerode";
 import WebSocket from "ws";
@@ -28,8 +27,9 @@ import { WakeQueue } from "../../console/idle/wakeQueue.ts";
 import { Engine, TYPES } from "./support/engine.ts";
 import { renderEventYaml, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { login, waitHealthy } from "./support/http.ts";
-import { freePort, startNginx, type TestNginx } from "../support/nginx.ts";
-import { cleanupRun, dockerHost, execIn, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
+import type { TestNginx } from "../support/nginx.ts";
+import { cleanupRun, dockerHost, execIn, RUN_LABEL, runId } from "./support/run.ts";
+import { e2eWorkdir, workdirSpec } from "./support/workdir.ts";
 
 const idle = `idle-${runId}`; // nobody connects: parked
 const tab = `tab-${runId}`; // a WebSocket stays open: not parked
@@ -91,28 +91,16 @@ async function subjects(llmCalls: ReadonlyMap<string, Date>): Promise<IdleSubjec
 }
 
 beforeAll(async () => {
-  const image = requiredImage();
-  dir = mkdtempSync(join(tmpdir(), `thon-e2e-idle-${runId}-`));
-  chmodSync(dir, 0o755);
-  mkdirSync(join(dir, "sockets"), { mode: 0o755 });
-  const prefix = join(dir, "nginx");
-  mkdirSync(join(prefix, "conf.d"), { recursive: true, mode: 0o755 });
-  const httpsPort = await freePort();
-  nginx = await startNginx(prefix, { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data" });
-  spec = {
-    name: `e2e-idle-${runId}`,
-    image,
-    socketDir: join(dir, "sockets"),
-    dockerHost,
-    users: [
-      { name: idle, group: "red" },
-      { name: tab, group: "red" },
-      { name: llm, group: "red" },
-      { name: demo, group: "crew" },
-      { name: off, group: "red", state: "stopped" },
-    ],
-    proxy: { httpsPort, httpPort: 0, listenAddress: "127.0.0.1", configDir: join(prefix, "thon"), includeDir: join(prefix, "conf.d"), socketGroup: "www-data", nginx: nginx.command },
-  };
+  const work = await e2eWorkdir(`thon-e2e-idle-${runId}-`);
+  dir = work.dir;
+  nginx = work.nginx;
+  spec = workdirSpec(work, `e2e-idle-${runId}`, [
+    { name: idle, group: "red" },
+    { name: tab, group: "red" },
+    { name: llm, group: "red" },
+    { name: demo, group: "crew" },
+    { name: off, group: "red", state: "stopped" },
+  ]);
   const first = await evaluate("thon.v1.yaml", spec);
   v1 = first.evaluation;
   event = first.event;

@@ -4,8 +4,7 @@
 // the page in headless Chromium. A sandbox restarted from its row comes back
 // to "running" without a reload; one killed outside the console turns
 // "crashed" on the open page and back when started again.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { createAdaptorServer, type ServerType } from "@hono/node-server";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -15,8 +14,9 @@ import { dockerAt, inspectOrAbsent, socketPathOf } from "./support/docker.ts";
 import { evaluateSpec, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { waitHealthy } from "./support/http.ts";
 import { EngineStandInApplier } from "./support/engineApplier.ts";
-import { cleanupRun, docker, dockerHost, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
-import { freePort, startNginx, type TestNginx } from "../support/nginx.ts";
+import { cleanupRun, docker, dockerHost, RUN_LABEL, runId } from "./support/run.ts";
+import { e2eWorkdir, writePulumiProject, workdirSpec } from "./support/workdir.ts";
+import type { TestNginx } from "../support/nginx.ts";
 import { ListableAudit, PASSWORDS, sessionAuth } from "../support/pagesFixture.ts";
 import { createConsoleApp } from "../../console/api/app.ts";
 import { DeclarativeRunner } from "../../console/apply/declarative.ts";
@@ -24,7 +24,7 @@ import { OperationQueue } from "../../console/apply/queue.ts";
 import { DockerodeSandboxes } from "../../console/ops/docker.ts";
 import { Project } from "../../console/ops/project.ts";
 import { StatusService } from "../../console/ops/status.ts";
-import { CHROMIUM_PATH } from "../support/browser.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../support/browser.ts";
 
 const ada = `ada-${runId}`;
 const bob = `bob-${runId}`;
@@ -39,26 +39,14 @@ let browser: Browser | undefined;
 let page: Page;
 
 beforeAll(async () => {
-  const image = requiredImage();
-  dir = mkdtempSync(join(tmpdir(), `thon-e2e-pages-${runId}-`));
-  chmodSync(dir, 0o755);
-  mkdirSync(join(dir, "sockets"), { mode: 0o755 });
-  const prefix = join(dir, "nginx");
-  mkdirSync(join(prefix, "conf.d"), { recursive: true, mode: 0o755 });
-  nginx = await startNginx(prefix, { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data" });
-  const spec: E2eEventSpec = {
-    name: `e2ep-${runId}`,
-    image,
-    socketDir: join(dir, "sockets"),
-    dockerHost,
-    users: [
-      { name: ada, group: "red" },
-      { name: bob, group: "red" },
-    ],
-    proxy: { httpsPort: await freePort(), httpPort: 0, listenAddress: "127.0.0.1", configDir: join(prefix, "thon"), includeDir: join(prefix, "conf.d"), socketGroup: "www-data", nginx: nginx.command },
-  };
-  writeFileSync(join(dir, "Pulumi.yaml"), "name: thon\nruntime: nodejs\nmain: infra/index.ts\n");
-  writeFileSync(join(dir, "Pulumi.dev.yaml"), "config:\n  thon:file: thon.yaml\n");
+  const work = await e2eWorkdir(`thon-e2e-pages-${runId}-`);
+  dir = work.dir;
+  nginx = work.nginx;
+  const spec: E2eEventSpec = workdirSpec(work, `e2ep-${runId}`, [
+    { name: ada, group: "red" },
+    { name: bob, group: "red" },
+  ]);
+  writePulumiProject(dir);
   const v1 = await evaluateSpec(dir, "thon.yaml", spec);
   await engine.up(v1);
   await Promise.all([ada, bob].map((u) => waitHealthy(socketOf(v1, u), 120_000)));
@@ -76,7 +64,7 @@ beforeAll(async () => {
   server = createAdaptorServer({ fetch: app.fetch });
   await new Promise<void>((r) => server!.listen(0, "127.0.0.1", () => r()));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(url + "/");
   await page.locator("#signin input[name=password]").fill(PASSWORDS.organizer);

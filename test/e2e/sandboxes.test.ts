@@ -10,7 +10,7 @@
 //
 // Run with `npm run test:e2e` (scripts/e2e.sh starts dockerd and builds the
 // image first).
-import { mkdirSync, mkdtempSync, chmodSync, rmSync, statSync, readFileSync, existsSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, readFileSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,9 +21,10 @@ import { containerLogs, Engine, TYPES } from "./support/engine.ts";
 import { dockerAt, inspectOrAbsent, mustCall, socketPathOf } from "./support/docker.ts";
 import { containerOf, evaluateSpec, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { httpsLoopback, login, loginTls, unixHttp, waitHealthy, wsHandshake, wssHandshake } from "./support/http.ts";
-import { freePort, startNginx, type TestNginx } from "../support/nginx.ts";
+import type { TestNginx } from "../support/nginx.ts";
 import { main, type Io } from "../../infra/cli/main.ts";
-import { cleanupRun, docker, dockerHost, execIn, recordTiming, requiredImage, RESULTS, RUN_LABEL, runId } from "./support/run.ts";
+import { cleanupRun, docker, dockerHost, execIn, recordTiming, RESULTS, RUN_LABEL, runId } from "./support/run.ts";
+import { e2eWorkdir, workdirSpec } from "./support/workdir.ts";
 import { CHROMIUM_PATH } from "../support/browser.ts";
 
 const ada = `ada-${runId}`;
@@ -46,38 +47,19 @@ let caPem: string;
 const inspect = (name: string) => inspectOrAbsent(api, `inspect ${name}`, () => api.getContainer(name).inspect());
 
 beforeAll(async () => {
-  const image = requiredImage();
-  dir = mkdtempSync(join(tmpdir(), `thon-e2e-${runId}-`));
-  // nginx's workers (Phase 2) must be able to walk down to the socket folders.
-  chmodSync(dir, 0o755);
-  mkdirSync(join(dir, "sockets"), { mode: 0o755 });
-  // The test's nginx: Debian's binary with its own prefix, workers as
+  // The test's temp dir (nginx's workers, Phase 2, walk down to the socket
+  // folders) and nginx: Debian's binary with its own prefix, workers as
   // www-data (the socket group), on loopback ports.
-  const prefix = join(dir, "nginx");
-  mkdirSync(join(prefix, "conf.d"), { recursive: true, mode: 0o755 });
-  httpsPort = await freePort();
-  nginx = await startNginx(prefix, { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data" });
-  spec = {
-    name: `e2e-${runId}`,
-    image,
-    socketDir: join(dir, "sockets"),
-    dockerHost,
-    users: [
-      { name: ada, group: "red" },
-      { name: bob, group: "red" },
-      { name: cy, group: "blue" },
-      { name: dan, group: "blue", state: "stopped" },
-    ],
-    proxy: {
-      httpsPort,
-      httpPort: 0,
-      listenAddress: "127.0.0.1",
-      configDir: join(prefix, "thon"),
-      includeDir: join(prefix, "conf.d"),
-      socketGroup: "www-data",
-      nginx: nginx.command,
-    },
-  };
+  const work = await e2eWorkdir(`thon-e2e-${runId}-`);
+  dir = work.dir;
+  nginx = work.nginx;
+  httpsPort = work.httpsPort;
+  spec = workdirSpec(work, `e2e-${runId}`, [
+    { name: ada, group: "red" },
+    { name: bob, group: "red" },
+    { name: cy, group: "blue" },
+    { name: dan, group: "blue", state: "stopped" },
+  ]);
   v1 = await evaluateSpec(dir, "thon.v1.yaml", spec);
   const t0 = Date.now();
   await engine.up(v1);

@@ -8,32 +8,28 @@
 //
 // Run with `THON_E2E_KEEP_DOCKERD=1 npm run test:e2e -- test/e2e/wake-browser.test.ts`.
 import { execSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createAdaptorServer } from "@hono/node-server";
 import Dockerode from "dockerode";
-import { Hono } from "hono";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConsoleEnv } from "../../console/auth/types.ts";
 import { idleDocker } from "../../console/idle/docker.ts";
 import { parkParticipant } from "../../console/idle/park.ts";
 import { MemoryParkRecords } from "../../console/idle/records.ts";
-import { idleRoutes } from "../../console/idle/routes.ts";
-import { readSignals } from "../../console/idle/signals.ts";
-import { MemoryKeepAwake } from "../../console/idle/sqliteRecords.ts";
 import type { Event } from "../../infra/config/event.ts";
 import { loadEvent } from "../../infra/config/load.ts";
 import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { planEvent, type ParticipantPlan } from "../../infra/plan.ts";
 import { nginxLayout } from "../../infra/render/nginx/layout.ts";
-import { headerAuth, MemoryAudit } from "../support/consoleAuth.ts";
-import { freePort, startNginx, type TestNginx } from "../support/nginx.ts";
+import { MemoryAudit } from "../support/consoleAuth.ts";
+import { consoleLocation, idleTestApp, serveOnSocket } from "../support/idleApp.ts";
+import type { TestNginx } from "../support/nginx.ts";
 import { Engine } from "./support/engine.ts";
 import { evaluateSpec, passwordOf, socketOf, type E2eEventSpec } from "./support/event.ts";
 import { waitHealthy } from "./support/http.ts";
-import { cleanupRun, dockerHost, requiredImage, RUN_LABEL, runId } from "./support/run.ts";
+import { cleanupRun, dockerHost, RUN_LABEL, runId } from "./support/run.ts";
+import { e2eWorkdir, workdirSpec } from "./support/workdir.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../support/browser.ts";
 
 const sleepy = `sleepy-${runId}`; // parked by THON, woken from the browser
 const held = `held-${runId}`; // state: stopped, the organizer's
@@ -42,7 +38,6 @@ const engine = new Engine({ extraLabels: { [RUN_LABEL]: runId }, log: (l) => con
 const docker = idleDocker(new Dockerode({ socketPath: dockerHost.replace(/^unix:\/\//, "") }));
 const records = new MemoryParkRecords();
 const audit = new MemoryAudit();
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 let dir: string;
 let httpsPort: number;
@@ -54,25 +49,14 @@ let browser: Browser | undefined;
 let closeConsole: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), `thon-e2e-wake-${runId}-`));
-  chmodSync(dir, 0o755);
-  mkdirSync(join(dir, "sockets"), { mode: 0o755 });
-  const prefix = join(dir, "nginx");
-  mkdirSync(join(prefix, "conf.d"), { recursive: true, mode: 0o755 });
-  httpsPort = await freePort();
-  nginx = await startNginx(prefix, { includeGlob: join(prefix, "conf.d", "*.conf"), user: "www-data www-data" });
-  const spec: E2eEventSpec = {
-    name: `e2e-wake-${runId}`,
-    idle: true,
-    image: requiredImage(),
-    socketDir: join(dir, "sockets"),
-    dockerHost,
-    users: [
-      { name: sleepy, group: "red" },
-      { name: held, group: "red", state: "stopped" },
-    ],
-    proxy: { httpsPort, httpPort: 0, listenAddress: "127.0.0.1", configDir: join(prefix, "thon"), includeDir: join(prefix, "conf.d"), socketGroup: "www-data", nginx: nginx.command },
-  };
+  const work = await e2eWorkdir(`thon-e2e-wake-${runId}-`);
+  dir = work.dir;
+  nginx = work.nginx;
+  httpsPort = work.httpsPort;
+  const spec: E2eEventSpec = { ...workdirSpec(work, `e2e-wake-${runId}`, [
+    { name: sleepy, group: "red" },
+    { name: held, group: "red", state: "stopped" },
+  ]), idle: true };
   // The idle policy's defaults (wakeTimeout 2m); a wake needs no idle.enabled.
   v1 = await evaluateSpec(dir, "thon.yaml", spec);
   event = loadEvent(join(dir, "thon.yaml"));
@@ -82,38 +66,16 @@ beforeAll(async () => {
 
   // The console: the idle routes on a unix socket, reading passwords from the evaluated stack outputs.
   const passwords = new Map([sleepy, held].map((u) => [u, passwordOf(v1, u)]));
-  const app = new Hono<ConsoleEnv>();
-  app.route(
-    "/",
-    idleRoutes({
-      auth: headerAuth(),
-      audit,
-      docker,
-      records,
-      keepAwake: new MemoryKeepAwake(),
-      participants: () => [...plans.values()],
-      policy: () => event.idle,
-      signals: (p) => readSignals(docker, p, { skipCpu: true }),
-      getPasswords: async () => passwords,
-      credentialsFor: async () => ({}),
-      usageFor: async () => null,
-    }),
-  );
+  const app = idleTestApp({ audit, docker, records, participants: () => [...plans.values()], policy: () => event.idle, passwords });
   const consoleSocket = join(dir, "console.sock");
-  const server = createAdaptorServer({ fetch: app.fetch });
-  await new Promise<void>((r) => server.listen(consoleSocket, () => r()));
-  chmodSync(consoleSocket, 0o666);
-  closeConsole = () => new Promise((r) => server.close(() => r()));
+  closeConsole = await serveOnSocket(app, consoleSocket);
   // Stand-in for the console's nginx location (added to the proxy by the console's own change): /_thon/ to its socket.
-  writeFileSync(
-    join(nginxLayout(event).participantsDir, "_thon-console.conf"),
-    `location /_thon/ {\n    proxy_pass http://unix:${consoleSocket}:;\n    proxy_set_header Host $http_host;\n    proxy_set_header X-Real-IP $remote_addr;\n}\n`,
-  );
+  writeFileSync(join(nginxLayout(event).participantsDir, "_thon-console.conf"), consoleLocation(consoleSocket));
   execSync(`${nginx.command} -s reload`, { timeout: 10_000 });
   await new Promise((r) => setTimeout(r, 1000));
 
   await parkParticipant(docker, plans.get(sleepy)!, records, "e2e: parked for the browser");
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ARGS, timeout: 60_000 });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
 }, 600_000);
 
 afterAll(async () => {

@@ -5,12 +5,10 @@ import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConsoleEnv } from "../../console/auth/types.ts";
 import { MemoryParkRecords } from "../../console/idle/records.ts";
-import { idleRoutes } from "../../console/idle/routes.ts";
-import { readSignals } from "../../console/idle/signals.ts";
-import { MemoryKeepAwake } from "../../console/idle/sqliteRecords.ts";
 import type { IdleParticipant } from "../../console/idle/subjects.ts";
 import { idleSchema } from "../../infra/config/schema.ts";
-import { headerAuth, MemoryAudit } from "../support/consoleAuth.ts";
+import { MemoryAudit } from "../support/consoleAuth.ts";
+import { idleTestApp } from "../support/idleApp.ts";
 import { StandInDocker } from "../support/idleDockerStandIn.ts";
 
 const PASSWORDS = new Map([
@@ -38,24 +36,17 @@ async function setup() {
   await docker.add("thon-carol", "carol", join(dir, "carol.sock"), false);
   for (const u of ["alice", "carol"]) records.set({ user: u, at: new Date(), reason: "idle", containerId: (await docker.inspect(`thon-${u}`))!.id });
   const policy = idleSchema.parse({ enabled: true, wakeTimeout: "5s" });
-  app = new Hono<ConsoleEnv>();
-  app.route(
-    "/",
-    idleRoutes({
-      auth: headerAuth(),
-      audit,
-      docker,
-      records,
-      keepAwake: new MemoryKeepAwake(),
-      participants: () => participants,
-      policy: () => policy,
-      signals: (q) => readSignals(docker, q, { skipCpu: true }),
-      getPasswords: async () => PASSWORDS,
-      credentialsFor: async (u) => ({ apiKey: `sk-${u}-key`, baseUrl: "https://llm.example.test/v1" }),
-      usageFor: async (u) => (u === "alice" ? { budget: 100000, used: 1234, window: "today" } : { budget: 5, used: 4, window: "today" }),
-      caCertUrl: "/ca.crt",
-    }),
-  );
+  app = idleTestApp({
+    audit,
+    docker,
+    records,
+    participants: () => participants,
+    policy: () => policy,
+    passwords: PASSWORDS,
+    credentialsFor: async (u) => ({ apiKey: `sk-${u}-key`, baseUrl: "https://llm.example.test/v1" }),
+    usageFor: async (u) => (u === "alice" ? { budget: 100000, used: 1234, window: "today" } : { budget: 5, used: 4, window: "today" }),
+    caCertUrl: "/ca.crt",
+  });
 }
 
 const json = (body: unknown, headers: Record<string, string> = {}) => ({ method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });

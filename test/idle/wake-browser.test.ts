@@ -8,30 +8,25 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAdaptorServer } from "@hono/node-server";
-import { Hono } from "hono";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConsoleEnv } from "../../console/auth/types.ts";
 import { MemoryParkRecords } from "../../console/idle/records.ts";
-import { idleRoutes } from "../../console/idle/routes.ts";
-import { readSignals } from "../../console/idle/signals.ts";
-import { MemoryKeepAwake } from "../../console/idle/sqliteRecords.ts";
 import type { IdleParticipant } from "../../console/idle/subjects.ts";
 import { planEvent } from "../../infra/plan.ts";
 import { renderParticipant, renderServer, renderUpstream } from "../../infra/render/nginx.ts";
 import { nginxLayout } from "../../infra/render/nginx/layout.ts";
-import { headerAuth, MemoryAudit } from "../support/consoleAuth.ts";
+import { MemoryAudit } from "../support/consoleAuth.ts";
+import { consoleLocation, idleTestApp, serveOnSocket } from "../support/idleApp.ts";
 import { makeEvent } from "../support/events.ts";
 import { StandInDocker } from "../support/idleDockerStandIn.ts";
 import { freePort, startNginx, type TestNginx } from "../support/nginx.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../support/browser.ts";
 
 const PASSWORDS = new Map([
   ["alice", "Alice-sandbox-pw-0123"],
   ["bob", "Bob-sandbox-pw-456789"],
   ["carol", "Carol-sandbox-pw-9876"],
 ]);
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 let root: string;
 let port: number;
@@ -64,7 +59,7 @@ beforeAll(async () => {
   });
   // Stand-in for the console's nginx location (the integrate helper's): /_thon/ to its unix socket, path unchanged.
   const consoleSocket = join(root, "console.sock");
-  writeFileSync(join(layout.participantsDir, "_thon.conf"), `location /_thon/ {\n    proxy_pass http://unix:${consoleSocket}:;\n    proxy_set_header Host $http_host;\n    proxy_set_header X-Real-IP $remote_addr;\n}\n`);
+  writeFileSync(join(layout.participantsDir, "_thon.conf"), consoleLocation(consoleSocket));
 
   // Every sandbox parked: stopped, with THON's record; the stand-in starts in 1.5 s.
   docker = new StandInDocker(1500);
@@ -74,32 +69,13 @@ beforeAll(async () => {
     await docker.add(p.containerName, p.name, p.socketHostPath, false);
     records.set({ user: p.name, at: new Date(), reason: "idle", containerId: (await docker.inspect(p.containerName))!.id });
   }
-  const app = new Hono<ConsoleEnv>();
   const { idleSchema } = await import("../../infra/config/schema.ts");
   const policy = idleSchema.parse({ enabled: true, wakeTimeout: "20s" });
-  app.route(
-    "/",
-    idleRoutes({
-      auth: headerAuth(),
-      audit,
-      docker,
-      records,
-      keepAwake: new MemoryKeepAwake(),
-      participants: () => participants,
-      policy: () => policy,
-      signals: (p) => readSignals(docker, p, { skipCpu: true }),
-      getPasswords: async () => PASSWORDS,
-      credentialsFor: async () => ({}),
-      usageFor: async () => null,
-    }),
-  );
-  const server = createAdaptorServer({ fetch: app.fetch });
-  await new Promise<void>((r) => server.listen(consoleSocket, () => r()));
-  chmodSync(consoleSocket, 0o666);
-  closeConsole = () => new Promise((r) => server.close(() => r()));
+  const app = idleTestApp({ audit, docker, records, participants: () => participants, policy: () => policy, passwords: PASSWORDS });
+  closeConsole = await serveOnSocket(app, consoleSocket);
 
   nginx = await startNginx(join(root, "nginx"), { includeGlob: `${root}/etc/conf.d/*.conf`, user: "www-data www-data" }, port);
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ARGS, timeout: 60_000 });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
 }, 90_000);
 
 afterAll(async () => {

@@ -3,3 +3,6 @@
 // Ubuntu runners ship Google Chrome at /usr/bin/google-chrome). Never a
 // downloaded browser.
 export const CHROMIUM_PATH = process.env.THON_CHROMIUM ?? "/usr/bin/chromium";
+
+/** Headless Chromium as root in a container: no sandbox, no GPU, no background traffic. */
+export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];

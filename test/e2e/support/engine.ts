@@ -247,33 +247,22 @@ export function translateContainer(r: RecordedResource, ctx: TranslateContext): 
 // --- docker_volume, docker_remote_image, pulumi:providers:docker -----------------
 
 export function translateVolume(r: RecordedResource, extraLabels: Readonly<Record<string, string>>): Record<string, unknown> {
-  const body: Record<string, unknown> = { Name: r.name };
-  for (const [key, value] of Object.entries(r.inputs)) {
-    const at = `${where(r)}: ${key}`;
-    switch (key) {
-      case "name":
-        body.Name = str(value, at);
-        break;
-      case "driver":
-        body.Driver = str(value, at);
-        break;
-      case "driverOpts":
-        body.DriverOpts = Object.fromEntries(Object.entries(obj(value, at)).map(([k, x]) => [k, str(x, `${at}.${k}`)]));
-        break;
-      case "labels":
-        body.Labels = labelMap(value, at);
-        break;
-      default:
-        throw new UntranslatedInputError(where(r), key);
-    }
-  }
-  body.Labels = { ...(body.Labels as Record<string, string> | undefined), ...extraLabels };
-  return body;
+  return translateNamed(r, extraLabels, { Name: r.name }, "driverOpts", "DriverOpts");
 }
 
 /** POST /networks/create for a docker_network (driver, options, labels; the provider's CheckDuplicate). */
 export function translateNetwork(r: RecordedResource, extraLabels: Readonly<Record<string, string>>): Record<string, unknown> {
-  const body: Record<string, unknown> = { Name: r.name, CheckDuplicate: true };
+  return translateNamed(r, extraLabels, { Name: r.name, CheckDuplicate: true }, "options", "Options");
+}
+
+/** A volume's or network's create body: name, driver, the driver's string options (under `optsKey`, sent as `optsField`), labels plus `extraLabels`. */
+function translateNamed(
+  r: RecordedResource,
+  extraLabels: Readonly<Record<string, string>>,
+  body: Record<string, unknown>,
+  optsKey: string,
+  optsField: string,
+): Record<string, unknown> {
   for (const [key, value] of Object.entries(r.inputs)) {
     const at = `${where(r)}: ${key}`;
     switch (key) {
@@ -283,8 +272,8 @@ export function translateNetwork(r: RecordedResource, extraLabels: Readonly<Reco
       case "driver":
         body.Driver = str(value, at);
         break;
-      case "options":
-        body.Options = Object.fromEntries(Object.entries(obj(value, at)).map(([k, x]) => [k, str(x, `${at}.${k}`)]));
+      case optsKey:
+        body[optsField] = Object.fromEntries(Object.entries(obj(value, at)).map(([k, x]) => [k, str(x, `${at}.${k}`)]));
         break;
       case "labels":
         body.Labels = labelMap(value, at);
