@@ -19,6 +19,8 @@ import Dockerode from "dockerode";
 import { IdleScheduler, idleDocker, idleRoutes, readSignals, SqliteParkRecords } from "./idle/index.ts";
 import { socketOf } from "./ops/docker.ts";
 import { sqliteAuditList, sqliteUsageStore } from "./pages/storeBindings.ts";
+import { lastLlmCallAt, participantUsage } from "./idle/participantUsage.ts";
+
 import { nginxLayout } from "../infra/render/nginx/layout.ts";
 import { parseThonFile } from "../infra/config/load.ts";
 import { baseUrl } from "../infra/plan.ts";
@@ -99,7 +101,8 @@ export async function openConsole(o: OpenConsoleOptions): Promise<OpenConsole> {
     const services = consoleServices({ projectDir: o.projectDir, stack: o.stack, audit: auth.audit, env, ...(o.docker ? { docker: o.docker } : {}), ...(o.applier ? { applier: o.applier } : {}) });
     const { audit: _audit, ...ops } = services;
     // The pages: credentials through the Pulumi CLI, token usage scraped into the store, the audit log's list.
-    const pages = productionPages({ stack: o.stack, projectDir: o.projectDir, usageStore: sqliteUsageStore(store), gateway: consoleSection(o.projectDir, o.stack).project.event().gateway.enabled, env });
+    const usageStore = sqliteUsageStore(store);
+    const pages = productionPages({ stack: o.stack, projectDir: o.projectDir, usageStore, gateway: consoleSection(o.projectDir, o.stack).project.event().gateway.enabled, env });
     const api = createConsoleApp({ auth, audit: auth.audit, ops, pages: { ...pages.pages, auditList: sqliteAuditList(auth.audit) } });
     // Idle parking (docs/idle.md): the organizers' /api/v1/idle, the participants' /wake and /me
     // (nginx strips /_thon/, so they sit at the root here), and the scheduler that parks.
@@ -113,7 +116,11 @@ export async function openConsole(o: OpenConsoleOptions): Promise<OpenConsole> {
       keepAwake: records.keepAwake,
       participants: () => project.plan().participants,
       policy: () => project.event().idle,
-      signals: (p: Parameters<typeof readSignals>[1]) => readSignals(idle, p),
+      // The LLM signal from the stored gateway counters (per-user consumers only).
+      signals: async (p: Parameters<typeof readSignals>[1] & { name: string }) => {
+        const at = lastLlmCallAt(project.plan(), await usageStore.series(), p.name);
+        return readSignals(idle, p, at ? { lastLlmCallAt: at } : {});
+      },
     };
     const idleApp = idleRoutes({
       ...idleDeps,
@@ -125,7 +132,7 @@ export async function openConsole(o: OpenConsoleOptions): Promise<OpenConsole> {
         const llm = project.plan().llm;
         return { ...(row?.apiKey ? { apiKey: row.apiKey } : {}), ...(llm ? { baseUrl: llm.outputs.baseUrl } : {}) };
       },
-      usageFor: async () => null,
+      usageFor: async (user) => participantUsage(project.plan(), await usageStore.series(), user, Date.now()),
       ...(project.event().tls.mode !== "provided" ? { caCertUrl: "/ca.crt" } : {}),
       mountPrefix: behindProxy ? "" : CONSOLE_PATH.slice(0, -1),
     });
