@@ -30,7 +30,7 @@ import settingsModule from "@pulumi/pulumi/runtime/settings.js";
 import { evaluateEventFile } from "../infra/cli/plan.ts";
 import { defineEvent } from "../infra/program.ts";
 import { loadEvent } from "../infra/config/load.ts";
-import { thonMocks } from "../infra/preview/mocks.ts";
+import { thonMocks } from "../infra/preview/providerOutputs.ts";
 import { planEvent } from "../infra/plan.ts";
 import { nginxLayout, participantFile, renderManifest, renderParticipant, renderUpstream, upstreamFile } from "../infra/render/nginx.ts";
 import { sha256 } from "../infra/hash.ts";

@@ -17,7 +17,7 @@ import resourceGrpcModule from "@pulumi/pulumi/proto/resource_grpc_pb.js";
 import type * as ResourcePb from "@pulumi/pulumi/proto/resource_pb.js";
 import type * as ResourceGrpc from "@pulumi/pulumi/proto/resource_grpc_pb.js";
 import { evaluateEventFile } from "../infra/cli/plan.ts";
-import { thonMocks } from "../infra/preview/mocks.ts";
+import { thonMocks } from "../infra/preview/providerOutputs.ts";
 import type { Evaluation } from "../infra/preview/evaluate.ts";
 import { PROGRAM_NODE_FLAGS } from "../infra/nodeFlags.ts";
 import { isSecret, SIG, startEngineStandIn, type CreateFn, type EngineStandIn, type Props } from "./support/engineStandIn.ts";

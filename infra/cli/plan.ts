@@ -4,7 +4,7 @@
 // and benchmarks compare.
 import { evaluate, type Evaluation } from "../preview/evaluate.ts";
 import { diffEvaluations, type EvaluationDiff } from "../preview/diff.ts";
-import type { ProviderOutputs } from "../preview/mocks.ts";
+import type { ProviderOutputs } from "../preview/providerOutputs.ts";
 import { homeVolumeName, workspaceVolumeName } from "../resourceNames.ts";
 
 let runs = 0;

@@ -24,7 +24,7 @@ const httpsUrl = (what: string) =>
     error: `${what} must be https (plain http only for a provider on loopback: 127.0.0.1, ::1 or localhost)`,
   });
 
-/** https, or http to a loopback address (a provider on the same machine, or a test). */
+/** https, or http to a loopback address (a provider on the same machine). */
 export function isAllowedUrl(url: string): boolean {
   const u = new URL(url);
   return u.protocol === "https:" || (u.protocol === "http:" && isLoopbackHost(u.hostname));
@@ -37,7 +37,7 @@ export const githubSchema = z
   .object({
     clientId: clientId(`${P}.github`),
     clientSecret: secretRef(`${P}.github`, "THON_GITHUB_CLIENT_SECRET"),
-    /** GitHub Enterprise Server or a stand-in: the three endpoints, by hand (GitHub has no discovery). */
+    /** GitHub Enterprise Server, or any server with GitHub's three endpoints, given by hand (GitHub has no discovery). */
     authorizationUrl: httpsUrl(`${P}.github.authorizationUrl`).default("https://github.com/login/oauth/authorize").describe("GitHub's authorize endpoint (GitHub Enterprise Server: its own)."),
     tokenUrl: httpsUrl(`${P}.github.tokenUrl`).default("https://github.com/login/oauth/access_token").describe("GitHub's token endpoint."),
     apiUrl: httpsUrl(`${P}.github.apiUrl`).default("https://api.github.com").describe("GitHub's REST API (for /user)."),

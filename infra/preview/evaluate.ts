@@ -3,7 +3,7 @@
 // URN, parent, options and inputs, with secrets still marked. This is the
 // offline preview behind `thon plan`, the program tests and the benchmarks.
 import * as pulumi from "@pulumi/pulumi";
-import { previewMocks, type ProviderOutputs } from "./mocks.ts";
+import { previewMocks, type ProviderOutputs } from "./providerOutputs.ts";
 import { stableJson } from "../render/json.ts";
 import { sha256 } from "../hash.ts";
 import { containsSecret, unwrapSecrets } from "../secrets.ts";
@@ -65,7 +65,7 @@ export interface EvaluateOptions {
   readonly stackTraces?: boolean;
   /**
    * Computed outputs for some resource types in place of the preview's
-   * (infra/preview/mocks.ts): tests that serve real certificates pass
+   * (infra/preview/providerOutputs.ts): tests that serve real certificates pass
    * test/support/tlsStandIn.ts here.
    */
   readonly outputs?: ProviderOutputs;

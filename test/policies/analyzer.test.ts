@@ -13,7 +13,7 @@ import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb.js";
 import { evaluateEventFile } from "../../infra/cli/plan.ts";
 import { parseThonFile } from "../../infra/config/load.ts";
 import { toEvent } from "../../infra/config/event.ts";
-import { mockPassword } from "../../infra/preview/mocks.ts";
+import { previewPassword } from "../../infra/preview/providerOutputs.ts";
 import { thonPolicies } from "../../policies/pack.ts";
 import { find, runEvent, T } from "../support/program.ts";
 import { makeEvent } from "../support/events.ts";
@@ -163,7 +163,7 @@ describe("policy pack over gRPC: a deliberately bad event", () => {
     const literal = await pack.get().analyzeStack([{ ...fromRecorded(container), dependencies: [] }]);
     const text = [...resources, ...stack.diagnostics, ...literal.diagnostics].map((d) => d.message).join("\n");
     expect(diagnosticsOf(literal, "thon-sandbox-password-from-random")).toHaveLength(1);
-    expect(text).not.toContain(mockPassword("thon-password-alice", 24));
+    expect(text).not.toContain(previewPassword("thon-password-alice", 24));
   });
 });
 

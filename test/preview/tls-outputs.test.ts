@@ -3,7 +3,7 @@
 // preview has them unknown), derived from the inputs; the stand-in makes real
 // ones and refuses inputs THON does not declare, by name.
 import { describe, expect, it } from "vitest";
-import { thonMocks } from "../../infra/preview/mocks.ts";
+import { thonMocks } from "../../infra/preview/providerOutputs.ts";
 import { tlsStandIn } from "../support/tlsStandIn.ts";
 
 const KEY = "tls:index/privateKey:PrivateKey";

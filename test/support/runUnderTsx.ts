@@ -14,7 +14,7 @@ if (mode === "plan") {
   const e = await evaluateEventFile(file);
   process.stdout.write(JSON.stringify({ resources: e.resources.length, limitAfter: Error.stackTraceLimit }));
 } else {
-  const { thonMocks } = await import("../../infra/preview/mocks.ts");
+  const { thonMocks } = await import("../../infra/preview/providerOutputs.ts");
   let resources = 0;
   await pulumi.runtime.setMocks(
     { newResource: (a) => (resources++, thonMocks.newResource(a)), call: (a) => thonMocks.call(a) },

@@ -25,7 +25,7 @@ import * as x509 from "@peculiar/x509";
 import { stableJson } from "../../infra/render/json.ts";
 import { unwrapSecrets } from "../../infra/secrets.ts";
 import { sha256 } from "../../infra/hash.ts";
-import type { Computed, ProviderOutputs } from "../../infra/preview/mocks.ts";
+import type { Computed, ProviderOutputs } from "../../infra/preview/providerOutputs.ts";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 const subtle = webcrypto.subtle;

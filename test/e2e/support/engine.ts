@@ -18,7 +18,7 @@
 import { spawn } from "node:child_process";
 import type { Evaluation, RecordedResource } from "../../../infra/preview/evaluate.ts";
 import { diffEvaluations, type EvaluationDiff, type ResourceChange } from "../../../infra/preview/diff.ts";
-import { thonMocks } from "../../../infra/preview/mocks.ts";
+import { thonMocks } from "../../../infra/preview/providerOutputs.ts";
 import { containerLogs, dockerAt, engineCall, EngineError, inspectOrAbsent, mustCall, socketPathOf, type Docker } from "./docker.ts";
 import { tarOneFile, type TarFile } from "./tar.ts";
 

@@ -11,8 +11,8 @@ function digest(text: string, length = 16): string {
   return sha256(text).slice(0, length);
 }
 
-/** A stable stand-in for a random password: same name and length, same value. @internal exported for tests */
-export function mockPassword(name: string, length: number): string {
+/** The preview's value of a random password: same name and length, same value. @internal exported for tests */
+export function previewPassword(name: string, length: number): string {
   const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
   const bytes = createHash("sha512").update(`password:${name}`).digest();
   let out = "";
@@ -44,7 +44,7 @@ function unknownUntilDeployed(type: string, ...outputs: string[]): [string, Sync
 
 /** Computed outputs per resource type. Types not listed echo their inputs. */
 const computed = new Map<string, SyncComputed>([
-  ["random:index/randomPassword:RandomPassword", (name, i) => ({ result: mockPassword(name, Number(i.length ?? 24)) })],
+  ["random:index/randomPassword:RandomPassword", (name, i) => ({ result: previewPassword(name, Number(i.length ?? 24)) })],
   ["docker:index/volume:Volume", (name, i) => ({ name: i.name ?? name, mountpoint: `/var/lib/docker/volumes/${String(i.name ?? name)}/_data` })],
   ["docker:index/remoteImage:RemoteImage", (_n, i) => ({ imageId: `sha256:${digest(JSON.stringify([i.name, i.build ?? null]), 64)}`, repoDigest: `${String(i.name)}@sha256:${digest(String(i.name), 64)}` })],
   ["docker:index/container:Container", (name) => ({ exitCode: 0, networkDatas: [], hostname: name.slice(0, 12) })],
