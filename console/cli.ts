@@ -3,9 +3,8 @@
 // verb runs an operation from console/ops as the local organizer, like the
 // REST API does for a signed-in one.
 import { writeFileSync } from "node:fs";
-import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Writable } from "node:stream";
 import { spawnSync } from "node:child_process";
@@ -19,6 +18,7 @@ import { OpError } from "./ops/errors.ts";
 import * as ops from "./ops/operations.ts";
 import { consoleOpenApiDocument, defaultConsoleListen, openAudit, openConsole, type OpenConsole, type OpenConsoleOptions } from "./main.ts";
 import { consoleServices, DEFAULT_DATA_DIR, parseListen, renderConsoleUnit, serveApp } from "./server.ts";
+import { projectDir as findProjectDir } from "../infra/cli/main.ts";
 
 export interface ConsoleCliDeps {
   /** Opens the whole console (console/main.ts); tests pass stand-ins for Docker and the applier through it. */
@@ -34,14 +34,6 @@ export interface ConsoleCliDeps {
   readonly cwd?: string;
   /** Where --install writes the unit (default /etc/systemd/system). */
   readonly unitDir?: string;
-}
-
-function projectOf(cwd: string): string {
-  // The nearest folder with Pulumi.yaml, as Pulumi (and infra/cli) find it.
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "Pulumi.yaml"))) return dir;
-    if (dirname(dir) === dir) return resolve(cwd);
-  }
 }
 
 function engineLine(e: EngineEvent): string | undefined {
@@ -77,7 +69,7 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
   const localPrincipal = (): Principal => ({ id: `local:${userInfo().username}`, role: "organizer", via: "cli" });
 
   const localContext = async (cmd: Command): Promise<OpContext> => {
-    const projectDir = projectOf(cwd);
+    const projectDir = findProjectDir(cwd);
     const { store, audit } = openAudit(dataOf(projectDir, undefined));
     opened.push(store);
     const services = consoleServices({ projectDir, stack: stackOf(cmd), audit, env, ...(deps.docker ? { docker: deps.docker } : {}), ...(deps.applier ? { applier: deps.applier } : {}) });
@@ -109,7 +101,7 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
     .option("--stack <name>", "the Pulumi stack", "dev")
     .action(async (o: { listen?: string; data?: string; install: boolean }, cmd: Command) =>
       run(cmd, async () => {
-        const projectDir = projectOf(cwd);
+        const projectDir = findProjectDir(cwd);
         const dataDir = dataOf(projectDir, o.data);
         const listen = o.listen ?? defaultConsoleListen(projectDir, stackOf(cmd));
         const parsed = parseListen(listen, cwd);
@@ -156,7 +148,7 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
     .action(async (o: { data?: string }, cmd: Command) =>
       run(cmd, async () => {
         // `thon console` has --data too: commander gives it to whichever command it parses first.
-        const dataDir = dataOf(projectOf(cwd), o.data ?? (cmd.optsWithGlobals() as { data?: string }).data);
+        const dataDir = dataOf(findProjectDir(cwd), o.data ?? (cmd.optsWithGlobals() as { data?: string }).data);
         const password = await (deps.readPassword ?? (() => readNewPassword(err)))();
         const { store, audit } = openAudit(dataDir);
         opened.push(store);

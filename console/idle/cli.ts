@@ -2,9 +2,8 @@
 // --yes, parking those due now from a shell on the event host. The console's
 // scheduler does the same every minute; this is for looking before enabling
 // it, and for an organizer who wants the room now.
-import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { AuditLog } from "../auth/types.ts";
 import type { IdlePolicy } from "../../infra/config/schema.ts";
@@ -15,6 +14,7 @@ import type { ParkRecords } from "./records.ts";
 import { idleReport } from "./report.ts";
 import type { KeepAwakeStore } from "./sqliteRecords.ts";
 import { subjectsOf, type IdleParticipant } from "./subjects.ts";
+import { projectDir as findProjectDir } from "../../infra/cli/main.ts";
 
 /** What `thon idle` reads and acts on; the default opens the project, Docker and the console store. */
 export interface IdleCliContext {
@@ -35,14 +35,6 @@ export interface IdleCliDeps {
   readonly load?: (o: { stack: string; data?: string }) => Promise<IdleCliContext>;
 }
 
-/** The project's folder: the nearest with Pulumi.yaml, as Pulumi finds it. */
-function projectOf(cwd: string): string {
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "Pulumi.yaml"))) return dir;
-    if (dirname(dir) === dir) return resolve(cwd);
-  }
-}
-
 /** The real context: thon.yaml's plan, dockerd on its default socket, the console's store in the data folder. */
 async function loadLocal(o: { stack: string; data?: string }): Promise<IdleCliContext> {
   const [{ default: Dockerode }, { Project }, { idleDocker }, { readSignals }, { openStore }, { SqliteParkRecords }, { SqliteAuditLog }, { Redactor }, { DEFAULT_DATA_DIR }] = await Promise.all([
@@ -56,7 +48,7 @@ async function loadLocal(o: { stack: string; data?: string }): Promise<IdleCliCo
     import("../auth/redact.ts"),
     import("../server.ts"),
   ]);
-  const projectDir = projectOf(process.cwd());
+  const projectDir = findProjectDir(process.cwd());
   const project = new Project({ projectDir, stack: o.stack });
   const docker = idleDocker(new Dockerode());
   const store = openStore(resolve(o.data ?? join(projectDir, DEFAULT_DATA_DIR)));
