@@ -4,11 +4,21 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ensurePulumi, installPulumi, prepare, up } from "../../infra/cli/prepare.ts";
 import { freePort } from "../support/nginx.ts";
+import { startEngineStandIn, type EngineStandIn } from "../support/dockerEngineStandIn.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
+
+/** The host's engine: a stand-in holding the sandbox image, so doctor's verdict does not depend on this machine's dockerd. */
+let engine: EngineStandIn;
+beforeAll(async () => {
+  engine = await startEngineStandIn({ images: { "thon-sandbox:offline": 731 * 2 ** 20 } });
+});
+afterAll(async () => {
+  await engine?.close();
+});
 
 /** A project folder with THON's package.json pins, and a small event. */
 function project(image = "thon-sandbox:offline", ports?: { https: number }): string {
@@ -17,7 +27,7 @@ function project(image = "thon-sandbox:offline", ports?: { https: number }): str
   writeFileSync(join(dir, "Pulumi.yaml"), "name: thon\nruntime: nodejs\n");
   writeFileSync(
     join(dir, "thon.yaml"),
-    `event: { name: prep, host: 127.0.0.1 }\nsandbox: { image: "${image}" }\nproxy: { listenAddress: 127.0.0.1, httpsPort: ${ports?.https ?? 8443}, httpPort: 0, socketGroup: root }\ngroups: { a: { users: [alice] } }\n`,
+    `event: { name: prep, host: 127.0.0.1 }\nsandbox: { image: "${image}" }\nproxy: { listenAddress: 127.0.0.1, httpsPort: ${ports?.https ?? 8443}, httpPort: 0, socketGroup: root }\ntarget: { kind: local, dockerHost: "${engine.dockerHost}" }\ngroups: { a: { users: [alice] } }\n`,
   );
   return dir;
 }
