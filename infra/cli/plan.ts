@@ -13,8 +13,10 @@ let runs = 0;
  * Runs infra/index.ts for `file` as stack `stack`, the way `pulumi preview`
  * would. `outputs` replaces the preview's computed outputs for some types
  * (tests that serve real certificates pass test/support/tlsStandIn.ts).
+ * The run never writes thon.placement.yaml unless `writePlacementLock` (a
+ * harness that applies the evaluation for real, as `pulumi up` would).
  */
-export async function evaluateEventFile(file: string, stack = "dev", outputs?: ProviderOutputs): Promise<Evaluation> {
+export async function evaluateEventFile(file: string, stack = "dev", outputs?: ProviderOutputs, writePlacementLock = false): Promise<Evaluation> {
   // What infra/index.ts imports, loaded before the run: evaluate() turns stack
   // traces off, and under `node --import tsx` an ES module importing a
   // CommonJS package (@pulumi/docker, ...) for the first time needs them
@@ -23,7 +25,8 @@ export async function evaluateEventFile(file: string, stack = "dev", outputs?: P
   // A fresh module URL per run: ESM caches modules, and the program must run again.
   const url = new URL("../index.ts", import.meta.url);
   url.search = `?run=${++runs}`;
-  return evaluate(() => import(url.href), { stack, config: { "thon:file": file }, ...(outputs ? { outputs } : {}) });
+  const config = { "thon:file": file, ...(writePlacementLock ? {} : { "thon:writePlacementLock": "false" }) };
+  return evaluate(() => import(url.href), { stack, config, ...(outputs ? { outputs } : {}) });
 }
 
 export interface PlanEntry {
