@@ -187,7 +187,7 @@ function checkSwarm(file: ThonFile, ctx: z.RefinementCtx): void {
       ctx.addIssue({
         code: "custom",
         path,
-        message: `host: places participants on a swarm node, and target.kind is "${target.kind}". Fix: remove it, or declare target.kind: swarm with its nodes`,
+        message: `places participants on a swarm node, and target.kind is "${target.kind}". Fix: remove it, or declare target.kind: swarm with its nodes`,
       });
     }
     return;
@@ -200,12 +200,12 @@ function checkSwarm(file: ThonFile, ctx: z.RefinementCtx): void {
       ctx.addIssue({
         code: "custom",
         path: ["target", "nodes", index, "name"],
-        message: `node "${node.name}" is already declared at target.nodes[${at}]; a swarm node's hostname is unique. Fix: remove one of the two entries`,
+        message: `is already declared at target.nodes[${at}]; a swarm node's hostname is unique. Fix: remove one of the two entries`,
       });
     } else first.set(node.name, index);
     // The edge's nginx is thon-proxy-edge, a node's thon-proxy-<node> (infra/resourceNames.ts).
     if (node.name === "edge") {
-      ctx.addIssue({ code: "custom", path: ["target", "nodes", index, "name"], message: `"edge" is the name of THON's entry nginx (thon-proxy-edge). Fix: rename the node (its hostname), e.g. "edge1"` });
+      ctx.addIssue({ code: "custom", path: ["target", "nodes", index, "name"], message: `is the name of THON's entry nginx (thon-proxy-edge). Fix: rename the node (its hostname), e.g. "edge1"` });
     }
     for (const key of Object.keys(node.labels)) {
       if (key.startsWith("org.thon.")) {
@@ -218,7 +218,7 @@ function checkSwarm(file: ThonFile, ctx: z.RefinementCtx): void {
     ctx.addIssue({
       code: "custom",
       path: ["target", "entry"],
-      message: `"${target.entry}" is not one of target.nodes (${known}). Fix: name the node that runs the edge nginx, or remove entry (default: ${names[0]})`,
+      message: `is not one of target.nodes (${known}). Fix: name the node that runs the edge nginx, or remove entry (default: ${names[0]})`,
     });
   }
   for (const { path, host } of hosts) {
@@ -226,7 +226,7 @@ function checkSwarm(file: ThonFile, ctx: z.RefinementCtx): void {
       ctx.addIssue({
         code: "custom",
         path,
-        message: `"${host}" is not one of target.nodes (${known}). Fix: write one of those names, or add the node to target.nodes`,
+        message: `is not one of target.nodes (${known}). Fix: write one of those names, or add the node to target.nodes`,
       });
     }
   }

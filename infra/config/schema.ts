@@ -24,8 +24,9 @@ export const groupName = nameOf("a group name");
 const nodeName = (what: string) => nameOf(what);
 
 /** A size such as "2GiB", "512MiB", "1.5g" or a number of MiB; parsed to MiB. */
-const size = (what: string) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
+const size = (what: string, whenMissing?: string) =>
+  // whenMissing: for a required size, which the union alone would report as "Invalid input".
+  z.union([z.string(), z.number()], whenMissing === undefined ? undefined : { error: (issue) => (issue.input === undefined ? whenMissing : undefined) }).transform((value, ctx) => {
     const mib = parseMiB(value);
     if (mib === undefined) {
       ctx.addIssue({
@@ -370,7 +371,7 @@ const swarmNodeSchema = z
   .object({
     name: nodeName("a node name").describe(`The swarm node's hostname (what \`docker node ls\` shows); ${NAME_RULE}.`),
     address: hostName.describe("The host name or IP address the edge nginx and SSH reach this node at."),
-    memory: size("target.nodes[].memory").describe('The node\'s memory for participants ("64GiB"): placement never assigns more sandbox memory than this.'),
+    memory: size("a node's memory", "is required: the node's memory for participants, e.g. 64GiB. Fix: add it").describe('The node\'s memory for participants ("64GiB"): placement never assigns more sandbox memory than this.'),
     labels: z
       .record(
         z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "node label keys are letters, digits, '.', '_' and '-'" }),
@@ -411,7 +412,7 @@ export const targetSchema = z.discriminatedUnion(
         nodes: z
           .array(swarmNodeSchema, { error: "target.nodes must be a list of { name, address, memory }" })
           .min(1, { error: "target.nodes needs at least one node" })
-          .describe("The swarm's nodes, in the order placement prefers on ties: name, address, memory (capacity for placement), labels."),
+          .describe("The swarm's nodes, each { name, address, memory, labels? }; memory is the capacity placement fills (ties go to the first name in alphabetical order)."),
       })
       .strict()
       .describe("a Docker Swarm: one service per participant, pinned to a node by a node label."),
