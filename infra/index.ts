@@ -3,9 +3,9 @@
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadEvent, ThonConfigError } from "./config/load.ts";
-import { placementLockPath, writePlacementLock } from "./config/placementLock.ts";
+import { recordPlacement } from "./config/placementLock.ts";
 import { PlacementError } from "./placement.ts";
-import { planSwarm, type SwarmPlan } from "./plan.ts";
+import { planSwarm } from "./plan.ts";
 import { defineEvent } from "./program.ts";
 import { limitStackTraces } from "./stackTraces.ts";
 
@@ -43,25 +43,12 @@ function load() {
   }
 }
 
-/**
- * Records newly placed participants in thon.placement.yaml, on a real update
- * only: a preview changes nothing. Written now, before the engine creates
- * their services, on purpose: a lock entry for a service that then failed
- * costs nothing (that node is as good as any for an empty home), while a
- * service created without its entry could be placed elsewhere by the next
- * run (after a node is added), away from its home. `thon plan` evaluates
- * this program as an update under mocks, so it turns writing off
- * (thon:writePlacementLock false).
- */
-function recordPlacement(path: string, swarm: SwarmPlan | undefined): void {
-  if (swarm === undefined || swarm.added.length === 0) return;
-  if (pulumi.runtime.isDryRun() || config.getBoolean("writePlacementLock") === false) return;
-  writePlacementLock(placementLockPath(path), swarm.lock);
-}
-
 const loaded = load();
 const outputs = defineEvent(loaded.event);
-recordPlacement(loaded.path, loaded.swarm);
+// thon.placement.yaml gains whoever was placed now, on a real update only
+// (see recordPlacement for why now). `thon plan` evaluates this program as an
+// update under mocks, so it turns writing off with thon:writePlacementLock false.
+recordPlacement(loaded.path, loaded.swarm, !pulumi.runtime.isDryRun() && config.getBoolean("writePlacementLock") !== false);
 
 export const event = outputs.event;
 export const participants = outputs.participants;

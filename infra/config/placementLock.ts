@@ -8,6 +8,7 @@ import { basename, dirname, join } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { NAME_PATTERN, NAME_RULE } from "./names.ts";
 import { ThonConfigError, type ConfigProblem } from "./load.ts";
+import type { SwarmPlan } from "../plan.ts";
 
 export type PlacementLock = Readonly<Record<string, string>>;
 
@@ -119,4 +120,20 @@ export function writePlacementLock(path: string, lock: PlacementLock): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   writeFileSync(temp, text, { mode: 0o644 });
   renameSync(temp, path);
+}
+
+/**
+ * Records newly placed participants in the lock beside `eventFile` after a
+ * real update (`realUpdate`: not a preview, not `thon plan`), and only when
+ * someone was placed now. Returns whether it wrote. Called by infra/index.ts
+ * as soon as the program is planned, before the engine creates anything: a
+ * lock entry for a service that then failed costs nothing (that node is as
+ * good as any for an empty home), while a service created without its entry
+ * could be placed elsewhere by the next run (once a node is added), away
+ * from its home.
+ */
+export function recordPlacement(eventFile: string, swarm: Pick<SwarmPlan, "added" | "lock"> | undefined, realUpdate: boolean): boolean {
+  if (!realUpdate || swarm === undefined || swarm.added.length === 0) return false;
+  writePlacementLock(placementLockPath(eventFile), swarm.lock);
+  return true;
 }

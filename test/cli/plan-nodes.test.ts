@@ -10,6 +10,9 @@ import { planEvent, type EventPlan } from "../../infra/plan.ts";
 import { formatNodes, formatPlan, planEntries, resourceNodes } from "../../infra/cli/plan.ts";
 import { eventYaml, makeEvent } from "../support/events.ts";
 import { runEvent } from "../support/program.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { tempEvent, thon } from "../support/cli.ts";
 
 const GROUPS = { alpha: ["alice", "bob"], beta: ["carol"] };
 const SWARM = `target:
@@ -68,5 +71,15 @@ describe("thon plan: nodes", () => {
     expect(planEntries(e, local)).toEqual(planEntries(e));
     expect(JSON.stringify(planEntries(e, local))).not.toContain('"node"');
     expect(formatPlan(e, local)).toBe(formatPlan(e));
+  });
+});
+
+describe("thon plan: a placement that cannot be made", () => {
+  it("fails with the file and the field before declaring anything, and writes no lock", async () => {
+    const { dir, file } = tempEvent(eventYaml({ alpha: ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank"] }, SWARM));
+    const r = await thon(["plan", file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${file}: target.nodes: no node has 2048 MiB free for hank (used/capacity: n1 8192/8192 MiB, n2 6144/6144 MiB)`);
+    expect(existsSync(join(dir, "thon.placement.yaml"))).toBe(false);
   });
 });

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadEvent, parseThonFile, ThonConfigError } from "../../infra/config/load.ts";
 import { toEvent } from "../../infra/config/event.ts";
-import { parsePlacementLock, placementLockPath, PLACEMENT_LOCK_HEADER, readPlacementLock, renderPlacementLock, writePlacementLock } from "../../infra/config/placementLock.ts";
+import { parsePlacementLock, placementLockPath, PLACEMENT_LOCK_HEADER, readPlacementLock, recordPlacement, renderPlacementLock, writePlacementLock } from "../../infra/config/placementLock.ts";
+import { planEvent } from "../../infra/plan.ts";
 import { problemsOf } from "../support/events.ts";
 
 const SWARM = `target:
@@ -133,6 +134,27 @@ describe("thon.placement.yaml", () => {
     writeFileSync(path, "# devfest 2026: nodes racked in room B\n# ask Kim before moving anyone\nplacement:\n  bob: n1\n");
     writePlacementLock(path, { bob: "n1", alice: "n2" });
     expect(readFileSync(path, "utf8")).toBe("# devfest 2026: nodes racked in room B\n# ask Kim before moving anyone\nplacement:\n  alice: n2\n  bob: n1\n");
+  });
+
+  it("gains the newly placed after a real update only, never on a preview or when nobody is new", () => {
+    const dir = tempDir();
+    const file = join(dir, "thon.yaml");
+    const lockFile = join(dir, "thon.placement.yaml");
+    writeFileSync(file, `${HEAD}groups: { alpha: { users: [alice, bob] } }\n${SWARM}`);
+    writeFileSync(lockFile, `${PLACEMENT_LOCK_HEADER}\nplacement:\n  alice: n2\n`);
+    const swarm = planEvent(loadEvent(file)).swarm!;
+    expect(swarm.added).toEqual(["bob"]);
+    expect(recordPlacement(file, swarm, false)).toBe(false);
+    expect(readPlacementLock(lockFile)).toEqual({ alice: "n2" });
+    expect(recordPlacement(file, swarm, true)).toBe(true);
+    expect(readPlacementLock(lockFile)).toEqual({ alice: "n2", bob: "n1" });
+    // The next run places nobody new: nothing to write.
+    const next = planEvent(loadEvent(file)).swarm!;
+    expect(next.added).toEqual([]);
+    writeFileSync(lockFile, "# hand-made\nplacement: { alice: n2, bob: n1 }\n");
+    expect(recordPlacement(file, next, true)).toBe(false);
+    expect(readFileSync(lockFile, "utf8")).toBe("# hand-made\nplacement: { alice: n2, bob: n1 }\n");
+    expect(recordPlacement(file, undefined, true)).toBe(false);
   });
 
   it("renders an empty lock as an empty mapping", () => {
