@@ -19,6 +19,7 @@ import { benchProxy } from "./proxy.ts";
 import { benchDensity } from "./density.ts";
 import { benchIdle } from "./idle.ts";
 import { benchImage } from "./image.ts";
+import { benchSwarmPlan } from "./swarmPlan.ts";
 
 const BENCHES: Record<string, (o: BenchOptions) => Promise<Section>> = {
   blast: benchBlast,
@@ -27,6 +28,7 @@ const BENCHES: Record<string, (o: BenchOptions) => Promise<Section>> = {
   density: benchDensity,
   idle: benchIdle,
   image: () => benchImage(),
+  "swarm-plan": benchSwarmPlan,
 };
 
 function commit(): string {

@@ -3,6 +3,9 @@
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadEvent, ThonConfigError } from "./config/load.ts";
+import { recordPlacement } from "./config/placementLock.ts";
+import { PlacementError } from "./placement.ts";
+import { planSwarm } from "./plan.ts";
 import { defineEvent } from "./program.ts";
 import { limitStackTraces } from "./stackTraces.ts";
 
@@ -16,8 +19,9 @@ limitStackTraces();
 // program in main's folder, infra/ (pkg/engine/project.go getPwdMain).
 const PROJECT_ROOT = resolve(import.meta.dirname, "..");
 
+const config = new pulumi.Config("thon");
+
 function load() {
-  const config = new pulumi.Config("thon");
   const file = config.get("file");
   if (file === undefined) {
     const stack = pulumi.getStack();
@@ -26,16 +30,25 @@ function load() {
         `Fix: pulumi config set thon:file <path of thon.yaml, relative to the folder of Pulumi.yaml> --stack ${stack}, or run "thon init --stack ${stack}"`,
     );
   }
+  const path = resolve(PROJECT_ROOT, file);
   try {
-    return loadEvent(resolve(PROJECT_ROOT, file));
+    const event = loadEvent(path);
+    // Placement first, so a refusal stops the run before any resource is declared.
+    return { path, event, swarm: planSwarm(event) };
   } catch (err) {
     // RunError: Pulumi prints the message alone, without a stack trace.
     if (err instanceof ThonConfigError) throw new pulumi.RunError(err.message);
+    if (err instanceof PlacementError) throw new pulumi.RunError(`${path}: ${err.message}`);
     throw err;
   }
 }
 
-const outputs = defineEvent(load());
+const loaded = load();
+const outputs = defineEvent(loaded.event);
+// thon.placement.yaml gains whoever was placed now, on a real update only
+// (see recordPlacement for why now). `thon plan` evaluates this program as an
+// update under mocks, so it turns writing off with thon:writePlacementLock false.
+recordPlacement(loaded.path, loaded.swarm, !pulumi.runtime.isDryRun() && config.getBoolean("writePlacementLock") !== false);
 
 export const event = outputs.event;
 export const participants = outputs.participants;

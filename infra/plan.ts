@@ -9,7 +9,8 @@
 // they were. The group only reaches things that change in place (stack
 // outputs, and in gateway.mode per-group the key she uses and the group
 // consumers' budgets).
-import type { Event, Participant } from "./config/event.ts";
+import { sandboxFor, type Event, type Participant } from "./config/event.ts";
+import { placeParticipants } from "./placement.ts";
 import type { RunState } from "./config/schema.ts";
 import { planLemonade, SANDBOX_HOST, type LemonadePlan } from "./lemonade/plan.ts";
 import { apisixLabels, consumerTokenLimit, type LimitOptions } from "./render/apisix.ts";
@@ -23,6 +24,8 @@ import {
   groupImageName,
   homeVolumeName,
   routeId,
+  SWARM_EDGE_PROXY,
+  swarmNodeResourceNames,
   workspaceVolumeName,
 } from "./resourceNames.ts";
 import { sha256 } from "./hash.ts";
@@ -82,6 +85,43 @@ export interface ParticipantPlan {
   readonly labels: Readonly<Record<string, string>>;
   /** Undefined with lemonade.enabled: false. */
   readonly llm: ParticipantLlmPlan | undefined;
+  /** target.kind swarm: the node the participant's service is pinned to (infra/placement.ts); undefined otherwise. */
+  readonly node: string | undefined;
+}
+
+/** target.kind swarm: one node, what THON applies to it and who runs there. */
+export interface SwarmNodePlan {
+  readonly name: string;
+  readonly address: string;
+  /** Capacity for placement (target.nodes[].memory). */
+  readonly memoryMiB: number;
+  /** The node's labels: the organizer's, plus { "org.thon.node": name }. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** The participants placed here, sorted. */
+  readonly participants: readonly string[];
+  /** Their sandbox memory, summed (MiB). */
+  readonly usedMiB: number;
+  /** The manager command that applies `labels` (docker node update --label-add). */
+  readonly labelsResourceName: string;
+  /** The node's nginx (participants' locations, behind the edge). */
+  readonly proxyResourceName: string;
+}
+
+/** target.kind swarm: the nodes, the entry and the placement. */
+export interface SwarmPlan {
+  /** The node running the edge nginx (target.entry, else the first node). */
+  readonly entry: string;
+  /** The port each node's nginx listens on for the edge. */
+  readonly nodePort: number;
+  /** In declaration order. */
+  readonly nodes: readonly SwarmNodePlan[];
+  /** The overlay network: thon-net-<event>. */
+  readonly network: string;
+  readonly edgeResourceName: string;
+  /** Participants placed in this run, not yet in thon.placement.yaml, sorted. */
+  readonly added: readonly string[];
+  /** thon.placement.yaml after this update: the old lock plus `added` (removed participants keep their entry). */
+  readonly lock: Readonly<Record<string, string>>;
 }
 
 /** One APISIX consumer: a participant (per-user) or a group with members (per-group). */
@@ -160,6 +200,8 @@ export interface EventPlan {
   readonly llm: LlmPlan | undefined;
   /** The event's own network and firewall rules; undefined when sandbox.network names another. */
   readonly network: NetworkPlan | undefined;
+  /** target.kind swarm: nodes and placement; undefined on other targets. */
+  readonly swarm: SwarmPlan | undefined;
 }
 
 /** The root URL participants use: https://host[:port]/ */
@@ -194,7 +236,7 @@ function planKey(event: Pick<Event, "gateway">, p: Participant): KeyPlan {
  * their name alone: `thon purge` finds their volume or folder this way
  * (planWorkspace gives just that part).
  */
-export function planParticipant(event: Event, p: Participant): ParticipantPlan {
+export function planParticipant(event: Event, p: Participant, node?: string): ParticipantPlan {
   const n = p.name;
   const socketHostDir = `${event.proxy.socketDir.replace(/\/+$/, "")}/${n}`;
   return {
@@ -216,6 +258,48 @@ export function planParticipant(event: Event, p: Participant): ParticipantPlan {
       [LABELS.user]: n,
     },
     llm: event.lemonade.enabled ? { key: planKey(event, p), kiloPath: SANDBOX_PATHS.kiloConfig } : undefined,
+    node,
+  };
+}
+
+/**
+ * target.kind swarm: where everyone runs (infra/placement.ts) and what each
+ * node gets; undefined on other targets. Throws PlacementError when the
+ * placement rules cannot be met.
+ */
+export function planSwarm(event: Event): SwarmPlan | undefined {
+  const target = event.target;
+  if (target.kind !== "swarm") return undefined;
+  const placement = placeParticipants({
+    nodes: target.nodes.map((n) => ({ name: n.name, memoryMiB: n.memory })),
+    participants: event.participants.map((p) => ({
+      name: p.name,
+      memoryMiB: sandboxFor(event, p.group).memory,
+      ...(p.host !== undefined ? { host: p.host } : {}),
+    })),
+    lock: event.placementLock,
+  });
+  const here = new Map<string, string[]>(target.nodes.map((n) => [n.name, []]));
+  for (const [user, node] of Object.entries(placement.assignment)) here.get(node)!.push(user);
+  const lock = { ...event.placementLock };
+  for (const user of placement.added) lock[user] = placement.assignment[user]!;
+  return {
+    entry: target.entry ?? target.nodes[0]!.name,
+    nodePort: target.nodePort,
+    nodes: target.nodes.map((n) => ({
+      name: n.name,
+      address: n.address,
+      memoryMiB: n.memory,
+      labels: { ...n.labels, [LABELS.node]: n.name },
+      participants: here.get(n.name)!.sort(),
+      usedMiB: placement.usedMiB[n.name]!,
+      labelsResourceName: swarmNodeResourceNames(n.name).labels,
+      proxyResourceName: swarmNodeResourceNames(n.name).proxy,
+    })),
+    network: planNetwork(event).name,
+    edgeResourceName: SWARM_EDGE_PROXY,
+    added: placement.added,
+    lock: Object.fromEntries(Object.entries(lock).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
 }
 
@@ -299,6 +383,7 @@ export function planLlm(event: Event): LlmPlan | undefined {
 /** Plans the whole event; participants sorted by name. */
 export function planEvent(event: Event): EventPlan {
   const root = baseUrl(event);
+  const swarm = planSwarm(event);
   return {
     event: event.name,
     baseUrl: root,
@@ -313,9 +398,10 @@ export function planEvent(event: Event): EventPlan {
           .map(([group]) => [group, groupImageName(group)]),
       ),
     },
-    participants: event.participants.map((p) => planParticipant(event, p)),
+    participants: event.participants.map((p) => planParticipant(event, p, swarm?.lock[p.name])),
     llm: planLlm(event),
     network: event.sandbox.network === undefined ? planNetwork(event) : undefined,
+    swarm,
   };
 }
 

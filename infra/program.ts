@@ -40,6 +40,8 @@ export interface EventOutputs {
     tlsMaxValidityDays: number;
     /** The local LLM (Lemonade, gateway); absent when lemonade is off. */
     llm?: LlmOutputs;
+    /** target.kind swarm: each node's capacity and assigned memory (policies/swarm.ts reads it); absent otherwise. */
+    swarm?: { nodes: { name: string; memoryMiB: number; usedMiB: number }[] };
   }>;
   readonly participants: pulumi.Output<Record<string, ParticipantCredentials>>;
   /** The certificate participants import (not secret); null with tls.mode provided (nothing to import). */
@@ -121,6 +123,7 @@ export function defineEvent(event: Event): EventOutputs {
       ...(event.hostMemoryMiB !== undefined ? { hostMemoryMiB: event.hostMemoryMiB } : {}),
       tlsMaxValidityDays: event.tls.maxValidityDays,
       ...(plan.llm ? { llm: plan.llm.outputs } : {}),
+      ...(plan.swarm ? { swarm: { nodes: plan.swarm.nodes.map((n) => ({ name: n.name, memoryMiB: n.memoryMiB, usedMiB: n.usedMiB })) } } : {}),
     }),
     participants: pulumi.secret(participants.apply((entries) => Object.fromEntries(entries))),
     // null, not undefined: Pulumi warns about undefined stack outputs.

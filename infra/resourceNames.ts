@@ -15,6 +15,8 @@ export const LABELS = {
   purpose: "org.thon.purpose",
   /** On workspace volumes of older stacks (kept: a label change replaces a volume); the pack reads the Sandbox's workspace input instead. */
   onDelete: "org.thon.on-delete",
+  /** target.kind swarm: the swarm node label naming the node; a participant's service is pinned by node.labels.org.thon.node==<node>. */
+  node: "org.thon.node",
 } as const;
 
 /** Pulumi names of the event-wide components. */
@@ -31,7 +33,6 @@ export function workspaceVolumeName(user: string): string {
   return `thon-workspace-${user}`;
 }
 
-/** Pulumi logical names of a participant's resources; also the Docker object names where one exists. */
 /** The image resource of a group whose template names another image. */
 export function groupImageName(group: string): string {
   return `${COMPONENT_NAMES.image}-${group}`;
@@ -42,6 +43,7 @@ export function homeVolumeName(user: string): string {
   return `thon-home-${user}`;
 }
 
+/** Pulumi logical names of a participant's resources; also the Docker object names where one exists. */
 export function participantResourceNames(user: string) {
   return {
     sandbox: `thon-${user}`,
@@ -60,8 +62,27 @@ export function participantResourceNames(user: string) {
     pidsLimit: `thon-pids-${user}`,
     /** The participant's home volume (extensions, settings, shell history), kept like the workspace. */
     homeVolume: homeVolumeName(user),
+    /** target.kind swarm: the participant's docker.Service (the container's name, another resource type). */
+    service: `thon-${user}`,
+    /** target.kind swarm: the Swarm secret holding the participant's password. */
+    passwordSecret: `thon-password-secret-${user}`,
+    /** target.kind swarm: prefix of the per-file secrets and configs of the participant (thon-files-<user>-<file>). */
+    configFiles: `thon-files-${user}`,
   } as const;
 }
+
+/** target.kind swarm: the placement constraint pinning a participant's service to its node. */
+export function nodeConstraint(node: string): string {
+  return `node.labels.${LABELS.node}==${node}`;
+}
+
+/** target.kind swarm: Pulumi names of a node's own resources (its labels command, its nginx). */
+export function swarmNodeResourceNames(node: string): { readonly labels: string; readonly proxy: string } {
+  return { labels: `thon-node-labels-${node}`, proxy: `thon-proxy-${node}` };
+}
+
+/** target.kind swarm: the edge nginx on the entry node. */
+export const SWARM_EDGE_PROXY = "thon-proxy-edge";
 
 /** A gateway consumer's Pulumi names: the consumer and the random key behind it. */
 export function consumerResourceNames(kind: "user" | "group", owner: string): { readonly consumer: string; readonly key: string } {

@@ -130,6 +130,9 @@ export function createTarget(target: Event["target"]): Target {
       return new LocalTarget(target.dockerHost);
     case "ssh":
       return new SshTarget(target);
+    case "swarm":
+      // Declared by the swarm target (issue 18, infra/target.ts on its own branch).
+      throw new pulumi.RunError("target.kind swarm: this build has no swarm target yet");
     default: {
       const never: never = target;
       throw new Error(`unknown target ${JSON.stringify(never)}`);

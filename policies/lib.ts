@@ -149,6 +149,8 @@ export interface EventFacts {
   readonly llm?: boolean;
   /** With the gateway on: one consumer per participant or per group. Absent without the gateway. */
   readonly gatewayMode?: "per-user" | "per-group";
+  /** target.kind swarm: each node's capacity and the memory the plan assigns it. Absent on other targets. */
+  readonly swarm?: { readonly nodes: readonly { readonly name: string; readonly memoryMiB: number; readonly usedMiB: number }[] };
 }
 
 /** Reads the `event` output of the stack, if the stack has one the pack can read. */
@@ -188,6 +190,15 @@ export function eventFacts(args: Pick<StackValidationArgs, "resources">): EventF
   if (facts.llm) {
     const mode = (e.llm as Record<string, unknown>).gatewayMode;
     if (mode === "per-user" || mode === "per-group") facts.gatewayMode = mode;
+  }
+  if (e.swarm !== null && typeof e.swarm === "object" && Array.isArray((e.swarm as { nodes?: unknown }).nodes)) {
+    const nodes = ((e.swarm as { nodes: unknown[] }).nodes).flatMap((n) => {
+      const node = n as Record<string, unknown> | null;
+      return node && typeof node.name === "string" && typeof node.memoryMiB === "number" && typeof node.usedMiB === "number"
+        ? [{ name: node.name, memoryMiB: node.memoryMiB, usedMiB: node.usedMiB }]
+        : [];
+    });
+    facts.swarm = { nodes };
   }
   return facts;
 }

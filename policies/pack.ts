@@ -19,6 +19,7 @@ import {
 } from "./sandbox";
 import { groupMemory, hostMemory, participantCount, uniqueNames } from "./stack";
 import { workspaceRetained } from "./storage";
+import { swarmNodeMemory, swarmNoVip, swarmServicePinned } from "./swarm";
 import { tlsCertValidity, tlsKeyFileMode, tlsKeyStrength } from "./tls";
 
 export const PACK_NAME = "thon";
@@ -55,5 +56,9 @@ export function thonPolicies(): Policies {
     hostMemory(),
     groupMemory(),
     participantCount(),
+    // Docker Swarm (swarm.ts)
+    swarmNoVip(),
+    swarmServicePinned(),
+    swarmNodeMemory(),
   ];
 }

@@ -11,7 +11,7 @@ import { Command, CommanderError, Option } from "commander";
 import { parse as parseYaml } from "yaml";
 import { loadEvent, parseThonFile, ThonConfigError } from "../config/load.ts";
 import { NAME_PATTERN, NAME_RULE } from "../config/names.ts";
-import { planParticipant } from "../plan.ts";
+import { planEvent, planParticipant } from "../plan.ts";
 import * as edit from "./edit.ts";
 import { formatCsv, formatHtml, formatTable, parseStackOutputs, readStackOutputs, type StackCredentials } from "./credentials.ts";
 import { checkStack, formatCheck } from "./check.ts";
@@ -135,13 +135,16 @@ export function buildCli(io: Io): Command {
     .option("--json", "print JSON")
     .option("--against <old.yaml>", "show what changes from this older file")
     .action(async (positional: string | undefined, o: FileOptions & { json?: boolean; against?: string }) => {
-      const after = await evaluateEventFile(file(o, positional), o.stack);
+      const path = file(o, positional);
+      const after = await evaluateEventFile(path, o.stack);
       if (o.against) {
         const before = await evaluateEventFile(resolve(io.cwd, o.against), o.stack);
         const diff = diffEvaluations(before, after);
         io.out(o.json ? JSON.stringify({ counts: diff.counts, changes: diff.changes }, null, 2) + "\n" : formatDiff(diff));
       } else {
-        io.out(o.json ? JSON.stringify(planEntries(after), null, 2) + "\n" : formatPlan(after));
+        // The planner again, for each participant's swarm node (the program's run above has checked the file).
+        const plan = planEvent(loadEvent(path));
+        io.out(o.json ? JSON.stringify(planEntries(after, plan), null, 2) + "\n" : formatPlan(after, plan));
       }
     });
 

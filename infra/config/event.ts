@@ -9,6 +9,8 @@ export interface Participant {
   readonly group: string;
   /** Effective state: the user's own, else the group's, else sandbox.state. */
   readonly state: RunState;
+  /** target.kind swarm: the node named by the user's own `host:`, else the group's; unset otherwise. */
+  readonly host?: string;
 }
 
 export interface Group {
@@ -42,6 +44,12 @@ export interface Event {
   readonly target: ThonFile["target"];
   /** The idle-parking policy (docs/idle.md). */
   readonly idle: ThonFile["idle"];
+  /**
+   * target.kind swarm: user -> node from thon.placement.yaml beside thon.yaml
+   * (infra/config/placementLock.ts), where each participant's home already is;
+   * {} without the file or on other targets. May name people no longer listed.
+   */
+  readonly placementLock: Readonly<Record<string, string>>;
   /** The organizer console; when set, nginx serves it at /_thon/ (infra/render/nginx). */
   readonly console?: ThonFile["console"];
 }
@@ -80,8 +88,12 @@ export const DEFAULT_VSCODE_SETTINGS: Readonly<Record<string, unknown>> = {
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-/** Builds the Event from a validated file and the parsed settings file (if any). */
-export function toEvent(file: ThonFile, settingsFromFile: Record<string, unknown> = {}): Event {
+/** Builds the Event from a validated file, the parsed settings file (if any) and the placement lock (swarm). */
+export function toEvent(
+  file: ThonFile,
+  settingsFromFile: Record<string, unknown> = {},
+  placementLock: Readonly<Record<string, string>> = {},
+): Event {
   const participants: Participant[] = [];
   const groups: Group[] = [];
   for (const [groupName, group] of Object.entries(file.groups)) {
@@ -89,7 +101,8 @@ export function toEvent(file: ThonFile, settingsFromFile: Record<string, unknown
     for (const entry of group.users) {
       const name = typeof entry === "string" ? entry : entry.name;
       const own = typeof entry === "string" ? undefined : entry.state;
-      participants.push({ name, group: groupName, state: own ?? group.state ?? file.sandbox.state });
+      const host = (typeof entry === "string" ? undefined : entry.host) ?? group.host;
+      participants.push({ name, group: groupName, state: own ?? group.state ?? file.sandbox.state, ...(host !== undefined ? { host } : {}) });
       users.push(name);
     }
     groups.push({ name: groupName, users: users.sort() });
@@ -116,6 +129,7 @@ export function toEvent(file: ThonFile, settingsFromFile: Record<string, unknown
     gateway: file.gateway,
     target: file.target,
     idle: file.idle,
+    placementLock,
     ...(file.console ? { console: file.console } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { thonFileRefined } from "./refine.ts";
 import type { ThonFile } from "./schema.ts";
 import { toEvent, type Event } from "./event.ts";
 import { suggestName, NAME_PATTERN, NAME_WHY } from "./names.ts";
+import { placementLockPath, readPlacementLock } from "./placementLock.ts";
 
 export interface ConfigProblem {
   /** Dotted path such as `groups.alpha.users[2]`; empty for the whole file. */
@@ -278,9 +279,16 @@ export function loadEvent(file: string): Event {
     : {};
   // Like vscodeSettings, a relative key file is next to thon.yaml: the working
   // directory differs between `thon` (the project) and `pulumi up` (infra/).
-  const target = parsed.target.kind === "ssh" ? { ...parsed.target, privateKeyFile: resolve(dirname(file), parsed.target.privateKeyFile) } : parsed.target;
+  const target =
+    parsed.target.kind === "ssh"
+      ? { ...parsed.target, privateKeyFile: resolve(dirname(file), parsed.target.privateKeyFile) }
+      : parsed.target.kind === "swarm"
+        ? { ...parsed.target, ssh: { ...parsed.target.ssh, privateKeyFile: resolve(dirname(file), parsed.target.ssh.privateKeyFile) } }
+        : parsed.target;
   // The same for the image's build context (SandboxImage hands it to the provider relative to its folder).
   const build = parsed.sandbox.build ? { ...parsed.sandbox.build, context: resolve(dirname(file), parsed.sandbox.build.context) } : undefined;
   const sandbox = build ? { ...parsed.sandbox, build } : parsed.sandbox;
-  return toEvent({ ...parsed, sandbox, target }, settings);
+  // Where each participant's home already is; only a swarm spreads them over nodes.
+  const lock = parsed.target.kind === "swarm" ? readPlacementLock(placementLockPath(file)) : {};
+  return toEvent({ ...parsed, sandbox, target }, settings, lock);
 }

@@ -168,6 +168,70 @@ function checkIdle(file: ThonFile, ctx: z.RefinementCtx): void {
   });
 }
 
+/**
+ * target.kind swarm: node names are unique, and target.entry and every
+ * `host:` name a node. `host:` means nothing on one host, so it is refused
+ * there rather than silently ignored.
+ */
+function checkSwarm(file: ThonFile, ctx: z.RefinementCtx): void {
+  const { target } = file;
+  const hosts: { path: (string | number)[]; host: string }[] = [];
+  for (const [group, g] of Object.entries(file.groups)) {
+    if (g.host !== undefined) hosts.push({ path: ["groups", group, "host"], host: g.host });
+    g.users.forEach((u, index) => {
+      if (typeof u !== "string" && u.host !== undefined) hosts.push({ path: ["groups", group, "users", index, "host"], host: u.host });
+    });
+  }
+  if (target.kind !== "swarm") {
+    for (const { path } of hosts) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `places participants on a swarm node, and target.kind is "${target.kind}". Fix: remove it, or declare target.kind: swarm with its nodes`,
+      });
+    }
+    return;
+  }
+  const names = target.nodes.map((n) => n.name);
+  const first = new Map<string, number>();
+  target.nodes.forEach((node, index) => {
+    const at = first.get(node.name);
+    if (at !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["target", "nodes", index, "name"],
+        message: `is already declared at target.nodes[${at}]; a swarm node's hostname is unique. Fix: remove one of the two entries`,
+      });
+    } else first.set(node.name, index);
+    // The edge's nginx is thon-proxy-edge, a node's thon-proxy-<node> (infra/resourceNames.ts).
+    if (node.name === "edge") {
+      ctx.addIssue({ code: "custom", path: ["target", "nodes", index, "name"], message: `is the name of THON's entry nginx (thon-proxy-edge). Fix: rename the node (its hostname), e.g. "edge1"` });
+    }
+    for (const key of Object.keys(node.labels)) {
+      if (key.startsWith("org.thon.")) {
+        ctx.addIssue({ code: "custom", path: ["target", "nodes", index, "labels", key], message: `labels under org.thon. are THON's own (org.thon.node pins participants). Fix: use another key` });
+      }
+    }
+  });
+  const known = [...first.keys()].join(", ");
+  if (target.entry !== undefined && !first.has(target.entry)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["target", "entry"],
+      message: `is not one of target.nodes (${known}). Fix: name the node that runs the edge nginx, or remove entry (default: ${names[0]})`,
+    });
+  }
+  for (const { path, host } of hosts) {
+    if (!first.has(host)) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `is not one of target.nodes (${known}). Fix: write one of those names, or add the node to target.nodes`,
+      });
+    }
+  }
+}
+
 /** thon.yaml's full validation: shapes, then the cross-field rules above. */
 export const thonFileRefined = thonFileSchema
   .superRefine((file, ctx) => checkUniqueParticipants(file, ctx), {
@@ -183,4 +247,5 @@ export const thonFileRefined = thonFileSchema
   checkLlm(file, ctx);
   checkCapacity(file, ctx);
   checkIdle(file, ctx);
+  checkSwarm(file, ctx);
 });

@@ -20,10 +20,13 @@ export const participantName = nameOf("a participant name").refine((n) => !RESER
     `"${String(issue.input)}" is reserved (the proxy serves /${String(issue.input)}/ itself); pick another name`,
 });
 export const groupName = nameOf("a group name");
+/** A swarm node's name: its hostname as `docker node ls` shows it, in THON's name rule (it goes into labels and resource names). */
+const nodeName = (what: string) => nameOf(what);
 
 /** A size such as "2GiB", "512MiB", "1.5g" or a number of MiB; parsed to MiB. */
-const size = (what: string) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
+const size = (what: string, whenMissing?: string) =>
+  // whenMissing: for a required size, which the union alone would report as "Invalid input".
+  z.union([z.string(), z.number()], whenMissing === undefined ? undefined : { error: (issue) => (issue.input === undefined ? whenMissing : undefined) }).transform((value, ctx) => {
     const mib = parseMiB(value);
     if (mib === undefined) {
       ctx.addIssue({
@@ -150,14 +153,21 @@ export const workspaceSchema = z.discriminatedUnion(
 export const userEntrySchema = z.union(
   [
     participantName,
-    z.object({ name: participantName, state: runState.optional().describe("This participant's run state; wins over the group's.") }).strict(),
+    z
+      .object({
+        name: participantName,
+        state: runState.optional().describe("This participant's run state; wins over the group's."),
+        host: nodeName("host").optional().describe("target.kind swarm: the node this participant runs on (a name from target.nodes); wins over the group's host."),
+      })
+      .strict(),
   ],
-  { error: `a user is a name (${NAME_RULE}) or { name, state }` },
-).describe("A participant: a name, or { name, state }.");
+  { error: `a user is a name (${NAME_RULE}) or { name, state, host }` },
+).describe("A participant: a name, or { name, state, host }.");
 
 export const groupSchema = z
   .object({
     state: runState.optional().describe("The group's run state; wins over sandbox.state."),
+    host: nodeName("host").optional().describe("target.kind swarm: the node this group's participants run on (a name from target.nodes), unless their own entry says otherwise."),
     users: z.array(userEntrySchema, { error: "users must be a list of names" }).default([]).describe(`The group's participants; names are ${NAME_RULE}, unique across groups.`),
     sandbox: groupSandboxSchema.optional().describe("This group's template: overrides of sandbox.* for its participants only."),
   })
@@ -348,6 +358,30 @@ export const idleSchema = z
   })
   .strict();
 
+// --- Docker Swarm (issue 18; design: docs/swarm-placement.md).
+const swarmSshSchema = z
+  .object({
+    user: z.string().min(1).default("root").describe("The SSH user on every node."),
+    port: z.number().int().min(1).max(65535).default(22).describe("The SSH port on every node."),
+    privateKeyFile: z.string().min(1).describe("Private key file on the machine running pulumi, relative to thon.yaml; read at deploy time, kept secret."),
+  })
+  .strict();
+
+const swarmNodeSchema = z
+  .object({
+    name: nodeName("a node name").describe(`The swarm node's hostname (what \`docker node ls\` shows); ${NAME_RULE}.`),
+    address: hostName.describe("The host name or IP address the edge nginx and SSH reach this node at."),
+    memory: size("a node's memory", "is required: the node's memory for participants, e.g. 64GiB. Fix: add it").describe('The node\'s memory for participants ("64GiB"): placement never assigns more sandbox memory than this.'),
+    labels: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "node label keys are letters, digits, '.', '_' and '-'" }),
+        z.string({ error: "node label values are strings (quote \"true\")" }),
+      )
+      .default({})
+      .describe("Extra swarm node labels (string to string) THON applies to this node, beside org.thon.node."),
+  })
+  .strict();
+
 export const targetSchema = z.discriminatedUnion(
   "kind",
   [
@@ -368,8 +402,22 @@ export const targetSchema = z.discriminatedUnion(
       })
       .strict()
       .describe("a remote host: Docker over ssh://, commands over SSH."),
+    z
+      .object({
+        kind: z.literal("swarm"),
+        dockerHost: z.string().min(1).default("unix:///var/run/docker.sock").describe("The swarm manager's Docker engine (as for local); default the local socket."),
+        entry: nodeName("target.entry").optional().describe("The node that runs the edge nginx (the HTTPS entry participants reach); default the first node."),
+        nodePort: z.number().int().min(1).max(65535).default(8443).describe("The port each node's nginx listens on for the edge (TLS with the event's certificate)."),
+        ssh: swarmSshSchema.describe("How THON reaches each node's shell (socket folders, the node's nginx): command.remote over SSH."),
+        nodes: z
+          .array(swarmNodeSchema, { error: "target.nodes must be a list of { name, address, memory }" })
+          .min(1, { error: "target.nodes needs at least one node" })
+          .describe("The swarm's nodes, each { name, address, memory, labels? }; memory is the capacity placement fills (ties go to the first name in alphabetical order)."),
+      })
+      .strict()
+      .describe("a Docker Swarm: one service per participant, pinned to a node by a node label."),
   ],
-  { error: 'target.kind must be "local" or "ssh"' },
+  { error: 'target.kind must be "local", "ssh" or "swarm"' },
 );
 
 export const thonFileSchema = z
@@ -382,7 +430,7 @@ export const thonFileSchema = z
     proxy: proxySchema.default(proxySchema.parse({})).describe("The host's nginx, the one HTTPS entry."),
     lemonade: lemonadeSchema.default(lemonadeSchema.parse({})).describe("A local OpenAI-compatible LLM (Lemonade Server) for every sandbox."),
     gateway: gatewaySchema.default(gatewaySchema.parse({})).describe("The APISIX AI gateway in front of Lemonade."),
-    target: targetSchema.default({ kind: "local", dockerHost: "unix:///var/run/docker.sock" }).describe("Where things run: this machine or a host over SSH."),
+    target: targetSchema.default({ kind: "local", dockerHost: "unix:///var/run/docker.sock" }).describe("Where things run: this machine, a host over SSH, or a Docker Swarm."),
     console: z
       .object({
         changes: z.enum(["apply", "propose"], { error: 'console.changes must be "apply" or "propose"' }).default("apply").describe("apply: the console applies declarative changes through Pulumi; propose: it shows the thon.yaml diff to commit (events deployed by CI from git)."),

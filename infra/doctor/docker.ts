@@ -34,7 +34,8 @@ export interface EngineFacts {
 export async function checkEngine(ctx: DoctorContext): Promise<{ checks: Check[]; engine?: EngineFacts }> {
   const name = "Docker Engine";
   const { target } = ctx.event;
-  if (target.kind !== "local") {
+  // swarm: dockerHost is the manager's engine, checked like a local one.
+  if (target.kind === "ssh") {
     return { checks: [warn(name, `the target is ${target.user}@${target.host} over SSH; this host's engine is not the one used`, `run \`npx thon doctor\` on ${target.host}`)] };
   }
   const docker = new Docker({ ...dockerOptions(target.dockerHost), timeout: 5000 });

@@ -41,6 +41,9 @@ export const EXPECTED_POLICIES = [
   "thon-host-memory",
   "thon-group-memory",
   "thon-participant-count",
+  "thon-swarm-no-vip",
+  "thon-swarm-service-pinned",
+  "thon-swarm-node-memory",
 ];
 
 describe("policy pack: contents", () => {
