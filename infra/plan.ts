@@ -9,7 +9,7 @@
 // they were. The group only reaches things that change in place (stack
 // outputs, and in gateway.mode per-group the key she uses and the group
 // consumers' budgets).
-import type { Event, Participant } from "./config/event.ts";
+import { sandboxFor, type Event, type Participant } from "./config/event.ts";
 import type { RunState } from "./config/schema.ts";
 import { planLemonade, SANDBOX_HOST, type LemonadePlan } from "./lemonade/plan.ts";
 import { apisixLabels, consumerTokenLimit, type LimitOptions } from "./render/apisix.ts";
@@ -82,6 +82,8 @@ export interface ParticipantPlan {
   readonly labels: Readonly<Record<string, string>>;
   /** Undefined with lemonade.enabled: false. */
   readonly llm: ParticipantLlmPlan | undefined;
+  /** target.kind swarm: the node holding the participant's home and workspace; undefined otherwise. */
+  readonly node: string | undefined;
 }
 
 /** One APISIX consumer: a participant (per-user) or a group with members (per-group). */
@@ -160,6 +162,67 @@ export interface EventPlan {
   readonly llm: LlmPlan | undefined;
   /** The event's own network and firewall rules; undefined when sandbox.network names another. */
   readonly network: NetworkPlan | undefined;
+  /** target.kind swarm: the nodes, who is on each, the overlay; undefined otherwise. */
+  readonly swarm: SwarmPlan | undefined;
+}
+
+// --- swarmsvc (issue 18): the SwarmPlan types as SWARM.md fixes them; planSwarm
+// below is a stand-in for the placement branch's planner (infra/placement.ts),
+// which replaces it at merge.
+export interface SwarmNodePlan {
+  readonly name: string;
+  readonly address: string;
+  readonly memoryMiB: number;
+  /** User labels + { "org.thon.node": name }. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Sorted. */
+  readonly participants: readonly string[];
+  readonly usedMiB: number;
+  /** "thon-node-labels-<node>" */
+  readonly labelsResourceName: string;
+  /** "thon-proxy-<node>" (the node's nginx) */
+  readonly proxyResourceName: string;
+}
+
+export interface SwarmPlan {
+  readonly entry: string;
+  readonly nodePort: number;
+  /** Declaration order. */
+  readonly nodes: readonly SwarmNodePlan[];
+  /** The overlay network: "thon-net-<event>". */
+  readonly network: string;
+  readonly edgeResourceName: string;
+  readonly added: readonly string[];
+  readonly lock: Readonly<Record<string, string>>;
+}
+
+/** Stand-in placement (swarmsvc): participant.host, else the first node. Replaced by placeParticipants at merge. */
+export function planSwarm(event: Event): SwarmPlan | undefined {
+  const t = event.target;
+  if (t.kind !== "swarm") return undefined;
+  const assignment = Object.fromEntries(event.participants.map((p) => [p.name, p.host ?? t.nodes[0]!.name]));
+  const nodes = t.nodes.map((n): SwarmNodePlan => {
+    const participants = event.participants.filter((p) => assignment[p.name] === n.name).map((p) => p.name);
+    return {
+      name: n.name,
+      address: n.address,
+      memoryMiB: n.memory,
+      labels: { ...n.labels, [LABELS.node]: n.name },
+      participants,
+      usedMiB: participants.reduce((sum, user) => sum + sandboxFor(event, event.participants.find((p) => p.name === user)!.group).memory, 0),
+      labelsResourceName: `thon-node-labels-${n.name}`,
+      proxyResourceName: `thon-proxy-${n.name}`,
+    };
+  });
+  return {
+    entry: t.entry ?? t.nodes[0]!.name,
+    nodePort: t.nodePort,
+    nodes,
+    network: `thon-net-${event.name}`,
+    edgeResourceName: "thon-proxy-edge",
+    added: event.participants.map((p) => p.name),
+    lock: assignment,
+  };
 }
 
 /** The root URL participants use: https://host[:port]/ */
@@ -216,6 +279,8 @@ export function planParticipant(event: Event, p: Participant): ParticipantPlan {
       [LABELS.user]: n,
     },
     llm: event.lemonade.enabled ? { key: planKey(event, p), kiloPath: SANDBOX_PATHS.kiloConfig } : undefined,
+    // swarmsvc stand-in: the placement branch takes the node from its Placement.
+    node: event.target.kind === "swarm" ? (p.host ?? event.target.nodes[0]!.name) : undefined,
   };
 }
 
@@ -316,6 +381,7 @@ export function planEvent(event: Event): EventPlan {
     participants: event.participants.map((p) => planParticipant(event, p)),
     llm: planLlm(event),
     network: event.sandbox.network === undefined ? planNetwork(event) : undefined,
+    swarm: planSwarm(event),
   };
 }
 

@@ -15,6 +15,8 @@ export const LABELS = {
   purpose: "org.thon.purpose",
   /** On workspace volumes of older stacks (kept: a label change replaces a volume); the pack reads the Sandbox's workspace input instead. */
   onDelete: "org.thon.on-delete",
+  /** Swarm: the node label a participant's service is pinned by (node.labels.org.thon.node==<node>). */
+  node: "org.thon.node",
 } as const;
 
 /** Pulumi names of the event-wide components. */
@@ -60,6 +62,12 @@ export function participantResourceNames(user: string) {
     pidsLimit: `thon-pids-${user}`,
     /** The participant's home volume (extensions, settings, shell history), kept like the workspace. */
     homeVolume: homeVolumeName(user),
+    /** Swarm: the participant's service (same string as the container, another resource type). */
+    service: `thon-${user}`,
+    /** Swarm: the docker.Secret holding the code-server password. */
+    passwordSecret: `thon-password-secret-${user}`,
+    /** Swarm: prefix of the per-file secrets and configs (organizer settings, Kilo config). */
+    configFiles: `thon-files-${user}`,
   } as const;
 }
 

@@ -86,7 +86,9 @@ function run(command: string, args: readonly string[], io: StepIo, env: NodeJS.P
 /** Pulls the sandbox image, or builds it from sandbox.build; returns a problem, or undefined. */
 async function sandboxImage(eventFile: string, io: StepIo): Promise<string | undefined> {
   const event = loadEvent(eventFile);
-  if (event.target.kind !== "local") return `the target is ${event.target.host} over SSH: run \`npx thon prepare\` there for the image`;
+  if (event.target.kind === "ssh") return `the target is ${event.target.host} over SSH: run \`npx thon prepare\` there for the image`;
+  // A swarm has no registry (scale-out-facts.md §5): the image is imported on every node.
+  if (event.target.kind === "swarm") return `the target is a swarm: import the image on every node (${event.target.nodes.map((n) => n.name).join(", ")})`;
   const docker = new Docker(dockerOptions(event.target.dockerHost));
   const { image, build } = event.sandbox;
   try {

@@ -9,6 +9,8 @@ export interface Participant {
   readonly group: string;
   /** Effective state: the user's own, else the group's, else sandbox.state. */
   readonly state: RunState;
+  /** target.kind swarm: the participant's own host:, else the group's (SWARM.md). */
+  readonly host?: string;
 }
 
 export interface Group {
@@ -89,7 +91,8 @@ export function toEvent(file: ThonFile, settingsFromFile: Record<string, unknown
     for (const entry of group.users) {
       const name = typeof entry === "string" ? entry : entry.name;
       const own = typeof entry === "string" ? undefined : entry.state;
-      participants.push({ name, group: groupName, state: own ?? group.state ?? file.sandbox.state });
+      const host = (typeof entry === "string" ? undefined : entry.host) ?? group.host;
+      participants.push({ name, group: groupName, state: own ?? group.state ?? file.sandbox.state, ...(host !== undefined ? { host } : {}) });
       users.push(name);
     }
     groups.push({ name: groupName, users: users.sort() });

@@ -278,7 +278,12 @@ export function loadEvent(file: string): Event {
     : {};
   // Like vscodeSettings, a relative key file is next to thon.yaml: the working
   // directory differs between `thon` (the project) and `pulumi up` (infra/).
-  const target = parsed.target.kind === "ssh" ? { ...parsed.target, privateKeyFile: resolve(dirname(file), parsed.target.privateKeyFile) } : parsed.target;
+  const target =
+    parsed.target.kind === "ssh"
+      ? { ...parsed.target, privateKeyFile: resolve(dirname(file), parsed.target.privateKeyFile) }
+      : parsed.target.kind === "swarm"
+        ? { ...parsed.target, ssh: { ...parsed.target.ssh, privateKeyFile: resolve(dirname(file), parsed.target.ssh.privateKeyFile) } }
+        : parsed.target;
   // The same for the image's build context (SandboxImage hands it to the provider relative to its folder).
   const build = parsed.sandbox.build ? { ...parsed.sandbox.build, context: resolve(dirname(file), parsed.sandbox.build.context) } : undefined;
   const sandbox = build ? { ...parsed.sandbox, build } : parsed.sandbox;

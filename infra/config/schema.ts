@@ -150,7 +150,12 @@ export const workspaceSchema = z.discriminatedUnion(
 export const userEntrySchema = z.union(
   [
     participantName,
-    z.object({ name: participantName, state: runState.optional().describe("This participant's run state; wins over the group's.") }).strict(),
+    z.object({
+      name: participantName,
+      state: runState.optional().describe("This participant's run state; wins over the group's."),
+      // swarmsvc (issue 18): same shape as the placement branch's; the lead keeps one at merge.
+      host: z.string().min(1).optional().describe("target.kind swarm: the node holding this participant (wins over the group's host)."),
+    }).strict(),
   ],
   { error: `a user is a name (${NAME_RULE}) or { name, state }` },
 ).describe("A participant: a name, or { name, state }.");
@@ -159,6 +164,8 @@ export const groupSchema = z
   .object({
     state: runState.optional().describe("The group's run state; wins over sandbox.state."),
     users: z.array(userEntrySchema, { error: "users must be a list of names" }).default([]).describe(`The group's participants; names are ${NAME_RULE}, unique across groups.`),
+    // swarmsvc (issue 18): same shape as the placement branch's; the lead keeps one at merge.
+    host: z.string().min(1).optional().describe("target.kind swarm: the node holding this group's participants."),
     sandbox: groupSandboxSchema.optional().describe("This group's template: overrides of sandbox.* for its participants only."),
   })
   .strict();
@@ -368,8 +375,39 @@ export const targetSchema = z.discriminatedUnion(
       })
       .strict()
       .describe("a remote host: Docker over ssh://, commands over SSH."),
+    // swarmsvc (issue 18, SWARM.md): minimal shape; the placement branch's validation replaces it at merge.
+    z
+      .object({
+        kind: z.literal("swarm"),
+        dockerHost: z.string().min(1).default("unix:///var/run/docker.sock").describe("The swarm manager's Docker engine."),
+        entry: z.string().min(1).optional().describe("The node running the edge nginx (the HTTPS entry); default the first node."),
+        nodePort: z.number().int().min(1).max(65535).default(8443).describe("The port each node's nginx listens on for the edge."),
+        ssh: z
+          .object({
+            user: z.string().min(1).default("root").describe("The SSH user on every node."),
+            port: z.number().int().min(1).max(65535).default(22).describe("The SSH port."),
+            privateKeyFile: z.string().min(1).describe("Private key file, relative to thon.yaml; read at deploy time, kept secret."),
+          })
+          .strict()
+          .describe("How node commands reach each node."),
+        nodes: z
+          .array(
+            z
+              .object({
+                name: nameOf("a node name").describe("The Swarm node's hostname (docker node ls)."),
+                address: hostName.describe("Where the edge nginx and SSH reach the node."),
+                memory: size("target.nodes[].memory").describe("The node's memory, for placement."),
+                labels: z.record(z.string(), z.string()).default({}).describe("Extra node labels THON applies to the swarm node."),
+              })
+              .strict(),
+          )
+          .min(1)
+          .describe("The swarm's nodes."),
+      })
+      .strict()
+      .describe("a Docker Swarm: services on the manager, node commands over SSH."),
   ],
-  { error: 'target.kind must be "local" or "ssh"' },
+  { error: 'target.kind must be "local", "ssh" or "swarm"' },
 );
 
 export const thonFileSchema = z

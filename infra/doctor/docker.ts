@@ -34,6 +34,9 @@ export interface EngineFacts {
 export async function checkEngine(ctx: DoctorContext): Promise<{ checks: Check[]; engine?: EngineFacts }> {
   const name = "Docker Engine";
   const { target } = ctx.event;
+  if (target.kind === "swarm") {
+    return { checks: [warn(name, `the target is a swarm (manager ${target.dockerHost}); this host's engine is not the one used`, "run `npx thon doctor` on each node")] };
+  }
   if (target.kind !== "local") {
     return { checks: [warn(name, `the target is ${target.user}@${target.host} over SSH; this host's engine is not the one used`, `run \`npx thon doctor\` on ${target.host}`)] };
   }
