@@ -32,6 +32,8 @@ export interface SwarmSandboxArgs {
   readonly target: Target;
   /** The participant's node: its socket folder (and a bind workspace) are made there. */
   readonly node: NodeShell;
+  /** What must exist before the service: its node's labels (the constraint names one). */
+  readonly after?: readonly pulumi.Resource[];
   /** Files with secret content, mounted as Swarm secrets. */
   readonly secretFiles?: readonly SwarmSecretFile[];
 }
@@ -83,7 +85,7 @@ export class SwarmSandbox extends pulumi.ComponentResource {
     const secretLabels = labelList({ ...plan.labels, [LABELS.purpose]: "sandbox-file" });
 
     const mounts: docker.types.input.ServiceTaskSpecContainerSpecMount[] = [];
-    const dependsOn: pulumi.Resource[] = [];
+    const dependsOn: pulumi.Resource[] = [...(args.after ?? [])];
     if (plan.workspace.kind === "volume") {
       mounts.push({
         type: "volume",

@@ -202,9 +202,9 @@ function defineSwarm(event: Event, plan: EventPlan, swarm: SwarmPlan, target: Ta
         image: sandboxFor(event, p.group).image,
         target,
         node: shell,
+        // The constraint names the node's label: set it first.
+        after: [labels.get(shell.node)!.command],
       },
-      // The constraint names the node's label: set it first.
-      { dependsOn: [labels.get(shell.node)!] },
     );
   });
   // The certificates; a provided certificate is checked on the entry node, where the edge nginx serves it.
