@@ -19,6 +19,9 @@ describe("planner", () => {
       proxyUpstream: "thon-upstream-alice",
       pidsLimit: "thon-pids-alice",
       homeVolume: "thon-home-alice",
+      service: "thon-alice",
+      passwordSecret: "thon-password-secret-alice",
+      configFiles: "thon-files-alice",
     });
     expect(alice.containerName).toBe("thon-alice");
     expect(alice.workspace).toEqual({ kind: "volume", volumeName: "thon-workspace-alice" });

@@ -124,7 +124,7 @@ groups:
     ["a gateway without Lemonade", eventYaml({ a: ["x"] }, "gateway:\n  enabled: true\n"), "the gateway fronts Lemonade, which is off"],
     ["an APISIX without AI plugins", eventYaml({ a: ["x"] }, "lemonade:\n  enabled: true\ngateway:\n  enabled: true\n  apisixVersion: '3.11'\n"), "APISIX 3.11 has no ai-proxy-multi"],
     ["redis counters on an APISIX that ignores them", eventYaml({ a: ["x"] }, "lemonade:\n  enabled: true\ngateway:\n  enabled: true\n  apisixVersion: '3.15'\n  redis: { host: 127.0.0.1 }\n"), "ai-rate-limiting honours a redis policy only from APISIX 3.18"],
-    ["an unknown target", eventYaml({ a: ["x"] }, "target:\n  kind: k8s\n"), 'target.kind must be "local" or "ssh"'],
+    ["an unknown target", eventYaml({ a: ["x"] }, "target:\n  kind: k8s\n"), 'target.kind must be "local", "ssh" or "swarm"'],
     ["an unknown top-level section", eventYaml({ a: ["x"] }, "grups: {}\n"), 'unknown setting "grups". Fix: did you mean "groups"?'],
   ])("rejects %s", (_what, text, expected) => {
     expect(problemsOf(text).join("\n")).toContain(expected);
