@@ -180,9 +180,10 @@ class SwarmTarget implements Target {
   readonly nodes: ReadonlyMap<string, NodeShell>;
 
   constructor(target: Extract<Event["target"], { kind: "swarm" }>) {
+    // The key first: an unreadable key stops the program before it declares anything.
+    const privateKey = readPrivateKey(target.ssh, "target.ssh.privateKeyFile", "each node");
     this.docker = new docker.Provider("thon-docker", { host: target.dockerHost });
     this.dockerEnv = { DOCKER_HOST: target.dockerHost };
-    const privateKey = readPrivateKey(target.ssh, "target.ssh.privateKeyFile", "each node");
     this.nodes = new Map(
       target.nodes.map((n) => [n.name, new SwarmNodeShell(n.name, n.address, { host: n.address, user: target.ssh.user, port: target.ssh.port, privateKey })]),
     );

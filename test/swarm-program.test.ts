@@ -189,6 +189,12 @@ describe("program on a swarm: one pinned service per participant", async () => {
 });
 
 describe("program on a swarm: what it refuses", () => {
+  it("stops before declaring anything when the node SSH key cannot be read, naming target.ssh.privateKeyFile", async () => {
+    const event = swarmEvent("  alpha:\n    users: [alice]");
+    const broken = { ...event, target: { ...event.target, ssh: { user: "root", port: 22, privateKeyFile: join(dir, "missing-key") } } } as typeof event;
+    await expect(runEvent(broken)).rejects.toThrow(/target\.ssh\.privateKeyFile: cannot read .*missing-key \(ENOENT\)/);
+  });
+
   const header = `event:\n  name: test\n  host: 127.0.0.1\ngroups:\n  alpha:\n    users: [alice]\n${SWARM_TARGET}`;
   it("refuses the local LLM, naming lemonade.enabled", () => {
     expect(problemsOf(`${header}lemonade:\n  enabled: true\n`).join("\n")).toMatch(/lemonade\.enabled: true: the local LLM \(Lemonade, the gateway\) is not available with target\.kind swarm yet/);
