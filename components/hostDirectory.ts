@@ -3,7 +3,8 @@ import { shellQuote as q } from "../infra/render/shell.ts";
 import type { ShellCommand, Target } from "../infra/target.ts";
 
 export interface HostDirectoryArgs {
-  readonly target: Target;
+  /** The host's shell, or on a swarm the node's (NodeShell). */
+  readonly target: Pick<Target, "command">;
   readonly path: string;
   /** Octal mode, e.g. "0750", or "2770" for a setgid folder. */
   readonly mode: string;

@@ -12,7 +12,8 @@ export interface TlsArgs {
   readonly altNames: readonly string[];
   readonly tls: Event["tls"];
   /** Where `provided` certificate files are checked. */
-  readonly target: Target;
+  /** Where the provided files are checked: the host, or on a swarm the entry node's shell. */
+  readonly target: Pick<Target, "command">;
 }
 
 export interface CertificateNames {

@@ -5,9 +5,9 @@
 // from the planner (infra/plan.ts), this file only wires components together.
 import * as pulumi from "@pulumi/pulumi";
 import { sandboxFor, type Event } from "./config/event.ts";
-import { planEvent, type LlmOutputs, type LlmPlan, type ParticipantPlan } from "./plan.ts";
+import { planEvent, type EventPlan, type LlmOutputs, type LlmPlan, type ParticipantPlan, type SwarmPlan } from "./plan.ts";
 import { renderKiloConfig } from "./render/kilo.ts";
-import { createTarget, type Target } from "./target.ts";
+import { createTarget, type NodeShell, type Target } from "./target.ts";
 import { EventNetwork } from "../components/eventNetwork.ts";
 import { Sandbox, type SandboxFile } from "../components/sandbox.ts";
 import { SandboxImage } from "../components/sandboxImage.ts";
@@ -15,6 +15,9 @@ import { Lemonade } from "../components/lemonade.ts";
 import { Gateway } from "../components/gateway.ts";
 import { Tls } from "../components/tls.ts";
 import { Proxy } from "../components/proxy.ts";
+import { SwarmSandbox } from "../components/swarmSandbox.ts";
+import { NodeLabels } from "../components/nodeLabels.ts";
+import { OverlayNetwork } from "../components/overlayNetwork.ts";
 
 /** What one participant receives; the whole map is a secret output. */
 export interface ParticipantCredentials {
@@ -52,47 +55,7 @@ export interface EventOutputs {
 export function defineEvent(event: Event): EventOutputs {
   const plan = planEvent(event);
   const target = createTarget(event.target);
-  const image = new SandboxImage(plan.componentNames.image, {
-    image: event.sandbox.image,
-    build: event.sandbox.build,
-    provider: target.docker,
-    packages: event.sandbox.packages,
-    target,
-  });
-  // Groups whose template names another image get one of their own.
-  const groupImages = new Map<string, SandboxImage>();
-  for (const [group, name] of Object.entries(plan.componentNames.groupImages)) {
-    const s = sandboxFor(event, group);
-    groupImages.set(group, new SandboxImage(name, { image: s.image, provider: target.docker, packages: s.packages, target }));
-  }
-  const llm = plan.llm ? defineLlm(event, plan.llm, target) : undefined;
-  // The event network, unless the organizer put sandboxes on one of their own (or none).
-  const network = plan.network ? new EventNetwork(plan.network.name, { eventName: event.name, plan: plan.network, egress: event.sandbox.egress, target }) : undefined;
-
-  const sandboxes = plan.participants.map(
-    (p) =>
-      new Sandbox(p.resourceNames.sandbox, {
-        plan: p,
-        eventName: event.name,
-        sandbox: sandboxFor(event, p.group),
-        ...(network ? { eventNetwork: network.networkName } : {}),
-        socketGroup: event.proxy.socketGroup,
-        image: (groupImages.get(p.group) ?? image).imageId,
-        target,
-        ...(llm ? { files: llm.filesFor(p) } : {}),
-      }),
-  );
-
-  // The HTTPS entry. Certificates depend on the event's names only, so
-  // adding participants never re-issues them; the proxy writes one file each.
-  const tls = new Tls(plan.componentNames.tls, {
-    eventName: event.name,
-    host: event.host,
-    altNames: event.altNames,
-    tls: event.tls,
-    target,
-  });
-  new Proxy(plan.componentNames.proxy, { event, participants: plan.participants, tls, target });
+  const { sandboxes, tls, llm } = plan.swarm ? defineSwarm(event, plan, plan.swarm, target) : defineHost(event, plan, target);
   const caCertUrl = tls.caCertPem !== undefined ? plan.caCertUrl : undefined;
 
   const participants = pulumi.all(
@@ -163,4 +126,97 @@ function defineLlm(event: Event, plan: LlmPlan, target: Target): Llm {
       return [{ path: p.llm!.kiloPath, content }];
     },
   };
+}
+/** One host (target local or ssh): containers, the event's bridge, the host's nginx. */
+function defineHost(event: Event, plan: EventPlan, target: Target): { sandboxes: readonly { url: string; password: pulumi.Output<string> | undefined }[]; tls: Tls; llm: Llm | undefined } {
+  const image = new SandboxImage(plan.componentNames.image, {
+    image: event.sandbox.image,
+    build: event.sandbox.build,
+    provider: target.docker,
+    packages: event.sandbox.packages,
+    target,
+  });
+  // Groups whose template names another image get one of their own.
+  const groupImages = new Map<string, SandboxImage>();
+  for (const [group, name] of Object.entries(plan.componentNames.groupImages)) {
+    const s = sandboxFor(event, group);
+    groupImages.set(group, new SandboxImage(name, { image: s.image, provider: target.docker, packages: s.packages, target }));
+  }
+  const llm = plan.llm ? defineLlm(event, plan.llm, target) : undefined;
+  // The event network, unless the organizer put sandboxes on one of their own (or none).
+  const network = plan.network ? new EventNetwork(plan.network.name, { eventName: event.name, plan: plan.network, egress: event.sandbox.egress, target }) : undefined;
+
+  const sandboxes = plan.participants.map(
+    (p) =>
+      new Sandbox(p.resourceNames.sandbox, {
+        plan: p,
+        eventName: event.name,
+        sandbox: sandboxFor(event, p.group),
+        ...(network ? { eventNetwork: network.networkName } : {}),
+        socketGroup: event.proxy.socketGroup,
+        image: (groupImages.get(p.group) ?? image).imageId,
+        target,
+        ...(llm ? { files: llm.filesFor(p) } : {}),
+      }),
+  );
+
+  // The HTTPS entry. Certificates depend on the event's names only, so
+  // adding participants never re-issues them; the proxy writes one file each.
+  const tls = new Tls(plan.componentNames.tls, {
+    eventName: event.name,
+    host: event.host,
+    altNames: event.altNames,
+    tls: event.tls,
+    target,
+  });
+  new Proxy(plan.componentNames.proxy, { event, participants: plan.participants, tls, target });
+  return { sandboxes, tls, llm };
+}
+
+/**
+ * A Docker Swarm (issue 18, SWARM.md): the overlay network and each node's
+ * labels on the manager, one pinned service per participant. The images are
+ * referenced by name: a swarm here has no registry, so the image is imported
+ * on every node beforehand (no SandboxImage: pulling on the manager would
+ * not put it on the nodes). The nginx edge and node proxies are wired at
+ * merge (helper `edge`); the local LLM is refused on swarm by validation.
+ */
+function defineSwarm(event: Event, plan: EventPlan, swarm: SwarmPlan, target: Target): { sandboxes: readonly { url: string; password: pulumi.Output<string> | undefined }[]; tls: Tls; llm: Llm | undefined } {
+  const shells = target.nodes;
+  if (!shells) throw new Error("a swarm plan needs the swarm target's node shells");
+  const shellOf = (node: string | undefined, field: string): NodeShell => {
+    const shell = node === undefined ? undefined : shells.get(node);
+    if (!shell) throw new pulumi.RunError(`${field}: no node named ${String(node)} in target.nodes (${[...shells.keys()].join(", ")})`);
+    return shell;
+  };
+  if (plan.llm) throw new pulumi.RunError("lemonade.enabled: the local LLM is not available with target.kind swarm yet; set lemonade.enabled: false");
+  const network = new OverlayNetwork(swarm.network, { eventName: event.name, name: swarm.network, target });
+  const labels = new Map(swarm.nodes.map((n) => [n.name, new NodeLabels(n.labelsResourceName, { target, node: n.name, labels: n.labels })]));
+  const sandboxes = plan.participants.map((p) => {
+    const shell = shellOf(p.node, `${p.name}'s node`);
+    return new SwarmSandbox(
+      p.resourceNames.sandbox,
+      {
+        plan: p,
+        eventName: event.name,
+        sandbox: sandboxFor(event, p.group),
+        network: network.networkId,
+        socketGroup: event.proxy.socketGroup,
+        image: sandboxFor(event, p.group).image,
+        target,
+        node: shell,
+        // The constraint names the node's label: set it first.
+        after: [labels.get(shell.node)!.command],
+      },
+    );
+  });
+  // The certificates; a provided certificate is checked on the entry node, where the edge nginx serves it.
+  const tls = new Tls(plan.componentNames.tls, {
+    eventName: event.name,
+    host: event.host,
+    altNames: event.altNames,
+    tls: event.tls,
+    target: shellOf(swarm.entry, "target.entry"),
+  });
+  return { sandboxes, tls, llm: undefined };
 }

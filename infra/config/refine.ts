@@ -232,6 +232,33 @@ function checkSwarm(file: ThonFile, ctx: z.RefinementCtx): void {
   }
 }
 
+/** target.kind swarm: what it cannot do yet, refused by field (docs/swarm.md). */
+function checkSwarmLimits(file: ThonFile, ctx: z.RefinementCtx): void {
+  if (file.target.kind !== "swarm") return;
+  if (file.lemonade.enabled) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["lemonade", "enabled"],
+      message: "the local LLM (Lemonade, the gateway) is not available with target.kind swarm yet. Fix: set lemonade.enabled: false, or run the event on one host (target.kind local or ssh)",
+    });
+  }
+  // The manager would build the image for itself only: a swarm here has no registry to share it with the nodes.
+  if (file.sandbox.build !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["sandbox", "build"],
+      message: "target.kind swarm runs images already on every node (no registry). Fix: build and import the image on each node, and name it in sandbox.image without sandbox.build",
+    });
+  }
+  if (file.sandbox.packages.length > 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["sandbox", "packages"],
+      message: "target.kind swarm cannot add packages to the image on each node. Fix: build an image with the packages, import it on every node and name it in sandbox.image",
+    });
+  }
+}
+
 /** thon.yaml's full validation: shapes, then the cross-field rules above. */
 export const thonFileRefined = thonFileSchema
   .superRefine((file, ctx) => checkUniqueParticipants(file, ctx), {
@@ -248,4 +275,5 @@ export const thonFileRefined = thonFileSchema
   checkCapacity(file, ctx);
   checkIdle(file, ctx);
   checkSwarm(file, ctx);
+  checkSwarmLimits(file, ctx);
 });

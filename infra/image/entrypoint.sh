@@ -20,12 +20,29 @@
 #   running server watches: they show up without a restart (a reload of the
 #   browser tab at most).
 #
+# On a swarm the password comes as a secret file (PASSWORD_FILE, e.g.
+# /run/secrets/thon-password), never in the service's environment, where
+# `docker service inspect` would show it: it becomes code-server's PASSWORD
+# here, and PASSWORD_FILE is dropped so code-server's children never see it.
+#
 # Logs go to the container's stderr (`docker logs thon-<user>`), prefixed
 # "thon-entrypoint:". THON_EXTENSION_TIMEOUT bounds each install (seconds,
 # default 300).
 set -u
 
 log() { echo "thon-entrypoint: $*" >&2; }
+
+if [ -n "${PASSWORD_FILE:-}" ]; then
+  if [ ! -r "$PASSWORD_FILE" ]; then
+    # Without it code-server would start with a password nobody knows (or none): refuse.
+    log "cannot read the password file $PASSWORD_FILE; not starting"
+    exit 1
+  fi
+  # The whole file, without the trailing newline an editor may have added.
+  PASSWORD=$(cat "$PASSWORD_FILE")
+  export PASSWORD
+  unset PASSWORD_FILE
+fi
 
 install_extensions() {
   data="${HOME:-/home/coder}/.local/share/code-server"

@@ -42,12 +42,28 @@ function unknownUntilDeployed(type: string, ...outputs: string[]): [string, Sync
   ];
 }
 
+/**
+ * The provider's autonaming (Swarm secrets and configs, SwarmSandbox): the
+ * logical name and a 7-character suffix. The real suffix is random; here it
+ * follows the inputs, so changed content shows as a new name, as the
+ * replacement it causes would.
+ */
+function autoNamed(type: string): [string, SyncComputed] {
+  return [type, (name, i) => ({ name: i.name ?? `${name}-${digest(`${type}\0${name}\0${stableJson(i)}`, 7)}` })];
+}
+
 /** Computed outputs per resource type. Types not listed echo their inputs. */
 const computed = new Map<string, SyncComputed>([
   ["random:index/randomPassword:RandomPassword", (name, i) => ({ result: previewPassword(name, Number(i.length ?? 24)) })],
   ["docker:index/volume:Volume", (name, i) => ({ name: i.name ?? name, mountpoint: `/var/lib/docker/volumes/${String(i.name ?? name)}/_data` })],
   ["docker:index/remoteImage:RemoteImage", (_n, i) => ({ imageId: `sha256:${digest(JSON.stringify([i.name, i.build ?? null]), 64)}`, repoDigest: `${String(i.name)}@sha256:${digest(String(i.name), 64)}` })],
   ["docker:index/container:Container", (name) => ({ exitCode: 0, networkDatas: [], hostname: name.slice(0, 12) })],
+  // Swarm (issue 18): services, their secrets and configs, the overlay network.
+  autoNamed("docker:index/secret:Secret"),
+  autoNamed("docker:index/serviceConfig:ServiceConfig"),
+  ["docker:index/service:Service", (name, i) => ({ name: i.name ?? name })],
+  // Only overlays: a bridge network's preview stays as it was.
+  ["docker:index/network:Network", (name, i) => (i.driver === "overlay" ? { name: i.name ?? name, scope: "swarm" } : {})],
   ["command:local:Command", () => ({ stdout: "", stderr: "" })],
   ["command:remote:Command", () => ({ stdout: "", stderr: "" })],
   unknownUntilDeployed("tls:index/privateKey:PrivateKey", "privateKeyPem", "publicKeyPem"),

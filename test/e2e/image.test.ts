@@ -106,6 +106,38 @@ describe("e2e: the sandbox image", () => {
   }, 300_000);
 });
 
+describe("e2e: the sandbox image on a swarm: the password from a secret file", () => {
+  it("turns PASSWORD_FILE into code-server's password: the right one signs in, the environment holds only the file's path", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "thon-e2e-secret-"));
+    dirs.push(dir);
+    chmodSync(dir, 0o755);
+    // As Swarm mounts a secret: a read-only file of the sandbox user, mode 0400.
+    const password = "SecretFile4Swarm";
+    writeFileSync(join(dir, "thon-password"), password, { mode: 0o400 });
+    execFileSync("chown", ["1000:1000", join(dir, "thon-password")]);
+    const name = `thon-e2e-pwfile-${runId}`;
+    await docker([
+      "run", "-d", "--name", name, "--label", `${RUN_LABEL}=${runId}`,
+      "--network", "none", "--init", "--user", "1000:1000", "--cap-drop", "ALL",
+      "-v", `${join(dir, "thon-password")}:/run/secrets/thon-password:ro`,
+      "-e", "PASSWORD_FILE=/run/secrets/thon-password",
+      requiredImage(),
+      "--bind-addr", "127.0.0.1:8080", "--auth", "password", "/workspace",
+    ]);
+    const logs = await waitForLog(name, /HTTP server listening on http:\/\/127\.0\.0\.1:8080/, 120_000);
+    expect(logs).toMatch(/Using password from \$PASSWORD/);
+    // What `docker inspect` (and `docker service inspect` on a swarm) shows: the path only.
+    const env = JSON.parse(await docker(["inspect", "--format", "{{json .Config.Env}}", name])) as string[];
+    expect(env).toContain("PASSWORD_FILE=/run/secrets/thon-password");
+    expect(env.some((v) => v.startsWith("PASSWORD="))).toBe(false);
+    // Sign in from inside (no network): code-server's own node posts the login form.
+    const login = (pw: string) =>
+      execIn(name, `node -e 'fetch("http://127.0.0.1:8080/login",{method:"POST",redirect:"manual",headers:{"content-type":"application/x-www-form-urlencoded"},body:"password="+encodeURIComponent(process.argv[1])}).then(r=>console.log(r.status, r.headers.has("set-cookie")))' ${pw}`);
+    expect((await login(password)).out).toBe("302 true");
+    expect((await login("wrong-password")).out).not.toMatch(/true$/);
+  }, 180_000);
+});
+
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

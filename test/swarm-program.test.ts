@@ -1,0 +1,206 @@
+// The program for target.kind swarm under Pulumi's mocks (issue 18,
+// SWARM.md): one pinned service per participant, its volumes declared in the
+// service's mounts (created on the node), the password only as a secret file,
+// the socket folder made on the participant's node over SSH, node labels and
+// the overlay network on the manager.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadEvent } from "../infra/config/load.ts";
+import type { RecordedResource } from "../infra/preview/evaluate.ts";
+import { find, runEvent, T } from "./support/program.ts";
+import { problemsOf } from "./support/events.ts";
+
+const S = {
+  sandbox: "thon:sandbox:SwarmSandbox",
+  service: "docker:index/service:Service",
+  secret: "docker:index/secret:Secret",
+  config: "docker:index/serviceConfig:ServiceConfig",
+  network: "docker:index/network:Network",
+  remote: "command:remote:Command",
+  labels: "thon:swarm:NodeLabels",
+} as const;
+
+const dir = mkdtempSync(join(tmpdir(), "thon-swarm-program-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Not a real key: the target reads the file; the mocks never connect.
+writeFileSync(join(dir, "id_ed25519"), "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-key\n-----END OPENSSH PRIVATE KEY-----\n");
+
+const SWARM_TARGET = `target:
+  kind: swarm
+  dockerHost: tcp://127.0.0.1:2376
+  ssh: { user: root, port: 22, privateKeyFile: ./id_ed25519 }
+  nodes:
+    - { name: n1, address: 127.0.1.1, memory: 64GiB, labels: { gpu: "true" } }
+    - { name: n2, address: 127.0.1.2, memory: 24GiB }
+`;
+
+function swarmEvent(groups: string, extra = ""): ReturnType<typeof loadEvent> {
+  const file = join(dir, `thon-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, `event:\n  name: test\n  host: 127.0.0.1\ngroups:\n${groups}\n${SWARM_TARGET}${extra}`);
+  return loadEvent(file);
+}
+
+const GROUPS = `  alpha:
+    host: n2
+    users: [alice, { name: bob, host: n1 }, { name: carol, state: stopped }]`;
+
+function serviceOf(resources: readonly RecordedResource[], user: string): RecordedResource {
+  return resources.find((r) => r.type === S.service && r.name === `thon-${user}`)!;
+}
+
+interface ServiceInputs {
+  name: string;
+  mode: { replicated: { replicas: number } };
+  endpointSpec: { mode: string; ports?: unknown };
+  taskSpec: {
+    containerSpec: {
+      image: string;
+      args: string[];
+      env: Record<string, string>;
+      mounts: { type: string; source: string; target: string; volumeOptions?: { driverName: string; labels: { label: string; value: string }[] } }[];
+      secrets: { secretId: string; secretName: string; fileName: string; fileUid: string; fileGid: string; fileMode: number }[];
+      configs: { fileName: string }[];
+    };
+    placement: { constraints: string[] };
+    resources: { limits: { memoryBytes: number; nanoCpus: number } };
+    networksAdvanceds: { id: string }[];
+  };
+  updateConfig: { order: string };
+}
+
+describe("program on a swarm: one pinned service per participant", async () => {
+  const event = swarmEvent(GROUPS);
+  const e = await runEvent(event);
+
+  it("declares each participant as one Service named thon-<user> under a SwarmSandbox, and no container, volume or image", () => {
+    for (const user of ["alice", "bob", "carol"]) {
+      expect(find(e, S.service, `thon-${user}`).parent).toBe(find(e, S.sandbox, `thon-${user}`).urn);
+      expect(find(e, S.service, `thon-${user}`).inputs.name).toBe(`thon-${user}`);
+    }
+    expect(e.resources.filter((r) => r.type === S.service)).toHaveLength(3);
+    // Volumes made on the manager would not be on the node: none are declared.
+    expect(e.resources.filter((r) => r.type === T.volume)).toEqual([]);
+    expect(e.resources.filter((r) => r.type === T.container)).toEqual([]);
+    expect(e.resources.filter((r) => r.type === T.image)).toEqual([]);
+    expect(e.resources.filter((r) => r.type === T.sandbox)).toEqual([]);
+  });
+
+  it("pins each service by exactly its node's label: host: on the participant, else the group's", () => {
+    const constraint = (u: string) => (serviceOf(e.resources, u).inputs as unknown as ServiceInputs).taskSpec.placement.constraints;
+    expect(constraint("alice")).toEqual(["node.labels.org.thon.node==n2"]);
+    expect(constraint("bob")).toEqual(["node.labels.org.thon.node==n1"]);
+    expect(constraint("carol")).toEqual(["node.labels.org.thon.node==n2"]);
+  });
+
+  it("uses DNS round-robin with no published ports, one replica running and none stopped, stop-first updates", () => {
+    for (const user of ["alice", "bob", "carol"]) {
+      const s = serviceOf(e.resources, user).inputs as unknown as ServiceInputs;
+      expect(s.endpointSpec).toEqual({ mode: "dnsrr" });
+      expect(s.updateConfig.order).toBe("stop-first");
+      expect(s.mode).toEqual({ replicated: { replicas: user === "carol" ? 0 : 1 } });
+    }
+  });
+
+  it("declares home and workspace as volume mounts with volumeOptions, and the socket folder as a bind from the node", () => {
+    const s = serviceOf(e.resources, "alice").inputs as unknown as ServiceInputs;
+    const labels = [
+      { label: "org.thon.event", value: "test" },
+      { label: "org.thon.managed-by", value: "pulumi" },
+    ];
+    expect(s.taskSpec.containerSpec.mounts).toEqual([
+      { type: "volume", source: "thon-workspace-alice", target: "/workspace", volumeOptions: { driverName: "local", labels: [...labels, { label: "org.thon.purpose", value: "workspace" }, { label: "org.thon.user", value: "alice" }] } },
+      { type: "volume", source: "thon-home-alice", target: "/home/coder", volumeOptions: { driverName: "local", labels: [...labels, { label: "org.thon.purpose", value: "home" }, { label: "org.thon.user", value: "alice" }] } },
+      { type: "bind", source: "/var/lib/thon/sockets/alice", target: "/run/thon" },
+    ]);
+  });
+
+  it("makes the socket folder on the participant's node, over SSH to its address", () => {
+    for (const [user, address] of [["alice", "127.0.1.2"], ["bob", "127.0.1.1"]] as const) {
+      const cmd = find(e, S.remote, `thon-sockets-${user}`);
+      expect(cmd.parent).toBe(find(e, T.directory, `thon-sockets-${user}`).urn);
+      expect((cmd.inputs.connection as { host: string; user: string; port: number }).host).toBe(address);
+      expect(cmd.inputs.create).toContain(`install -d -m 2770 -o '1000' -g 'www-data' -- '/var/lib/thon/sockets/${user}'`);
+      // The key is a secret of the connection.
+      expect(cmd.secretInputs).toContain("connection");
+    }
+  });
+
+  it("hands the password over as a Swarm secret file, with PASSWORD_FILE and never PASSWORD in any Service input", () => {
+    for (const user of ["alice", "bob", "carol"]) {
+      const service = serviceOf(e.resources, user);
+      const s = service.inputs as unknown as ServiceInputs;
+      const secret = find(e, S.secret, `thon-password-secret-${user}`);
+      expect(s.taskSpec.containerSpec.secrets).toEqual([
+        { secretId: expect.any(String), secretName: expect.stringMatching(new RegExp(`^thon-password-secret-${user}-[0-9a-f]{7}$`)), fileName: "/run/secrets/thon-password", fileUid: "1000", fileGid: "1000", fileMode: 0o400 },
+      ]);
+      expect(s.taskSpec.containerSpec.env.PASSWORD_FILE).toBe("/run/secrets/thon-password");
+      expect(Object.keys(s.taskSpec.containerSpec.env)).not.toContain("PASSWORD");
+      const password = e.outputs.participants as Record<string, { password: string }>;
+      const pw = password[user]!.password;
+      expect(pw).toMatch(/^[A-Za-z0-9]{8,}$/);
+      expect(JSON.stringify(service.inputs)).not.toContain(pw);
+      expect(service.secretInputs).toEqual([]);
+      // The secret carries it, base64 as the provider wants, and stays secret.
+      expect(Buffer.from(String(secret.inputs.data), "base64").toString("utf8")).toBe(pw);
+      expect(secret.secretInputs).toContain("data");
+      expect(secret.inputs.name).toBeUndefined();
+    }
+    expect(e.secretOutputs).toContain("participants");
+  });
+
+  it("puts the organizer's settings in a ServiceConfig mounted where the entrypoint merges them", () => {
+    const s = serviceOf(e.resources, "alice").inputs as unknown as ServiceInputs;
+    const config = find(e, S.config, "thon-files-alice-settings");
+    expect(s.taskSpec.containerSpec.configs).toEqual([expect.objectContaining({ fileName: "/etc/thon/vscode-settings.json", fileUid: "1000", fileMode: 0o400 })]);
+    expect(JSON.parse(Buffer.from(String(config.inputs.data), "base64").toString("utf8"))).toMatchObject({ "security.workspace.trust.enabled": false });
+  });
+
+  it("limits memory and CPU, joins the event's overlay, runs code-server's arguments under the image's entrypoint", () => {
+    const s = serviceOf(e.resources, "alice").inputs as unknown as ServiceInputs;
+    expect(s.taskSpec.resources.limits).toEqual({ memoryBytes: 2048 * 1024 * 1024, nanoCpus: 1e9 });
+    const network = find(e, S.network, "thon-net-test");
+    expect(network.inputs).toMatchObject({ name: "thon-net-test", driver: "overlay", attachable: true });
+    expect(s.taskSpec.networksAdvanceds).toHaveLength(1);
+    expect(serviceOf(e.resources, "alice").options.propertyDependencies.taskSpec).toContain(network.urn);
+    expect(s.taskSpec.containerSpec.args).toContain("--socket");
+    expect(s.taskSpec.containerSpec).not.toHaveProperty("commands");
+    expect(s.taskSpec.containerSpec.image).toBe("thon-sandbox:4.100.3");
+  });
+
+  it("labels each node on the manager (org.thon.node and the organizer's labels), before its services", () => {
+    const n1 = find(e, T.command, "thon-node-labels-n1");
+    expect(n1.parent).toBe(find(e, S.labels, "thon-node-labels-n1").urn);
+    expect(n1.inputs.environment).toEqual({ DOCKER_HOST: "tcp://127.0.0.1:2376" });
+    expect(n1.inputs.create).toContain(`docker node update "$@" --label-add 'gpu=true' --label-add 'org.thon.node=n1' --label-add 'org.thon.labels=gpu,org.thon.node' "$node"`);
+    expect(find(e, T.command, "thon-node-labels-n2").inputs.create).toContain(`--label-add 'org.thon.node=n2' --label-add 'org.thon.labels=org.thon.node'`);
+    expect(serviceOf(e.resources, "alice").parent).toBe(find(e, S.sandbox, "thon-alice").urn);
+    // The service waits for its node's label command (its constraint names that label).
+    expect(serviceOf(e.resources, "alice").options.dependencies).toContain(find(e, T.command, "thon-node-labels-n2").urn);
+    expect(serviceOf(e.resources, "bob").options.dependencies).toContain(find(e, T.command, "thon-node-labels-n1").urn);
+  });
+
+  it("keeps the participants' credentials as today's secret output", () => {
+    const participants = e.outputs.participants as Record<string, { group: string; state: string; url: string; password: string }>;
+    expect(Object.keys(participants).sort()).toEqual(["alice", "bob", "carol"]);
+    expect(participants.carol).toMatchObject({ group: "alpha", state: "stopped", url: "https://127.0.0.1/carol/" });
+  });
+});
+
+describe("program on a swarm: what it refuses", () => {
+  it("stops before declaring anything when the node SSH key cannot be read, naming target.ssh.privateKeyFile", async () => {
+    const event = swarmEvent("  alpha:\n    users: [alice]");
+    const broken = { ...event, target: { ...event.target, ssh: { user: "root", port: 22, privateKeyFile: join(dir, "missing-key") } } } as typeof event;
+    await expect(runEvent(broken)).rejects.toThrow(/target\.ssh\.privateKeyFile: cannot read .*missing-key \(ENOENT\)/);
+  });
+
+  const header = `event:\n  name: test\n  host: 127.0.0.1\ngroups:\n  alpha:\n    users: [alice]\n${SWARM_TARGET}`;
+  it("refuses the local LLM, naming lemonade.enabled", () => {
+    expect(problemsOf(`${header}lemonade:\n  enabled: true\n`).join("\n")).toMatch(/lemonade\.enabled: true: the local LLM \(Lemonade, the gateway\) is not available with target\.kind swarm yet/);
+  });
+  it("refuses sandbox.packages and sandbox.build (the nodes have no registry to get them from)", () => {
+    expect(problemsOf(`${header}sandbox:\n  packages: [git]\n`).join("\n")).toMatch(/sandbox\.packages: .*target\.kind swarm cannot add packages/);
+    expect(problemsOf(`${header}sandbox:\n  build: { context: . }\n`).join("\n")).toMatch(/sandbox\.build: .*target\.kind swarm runs images already on every node/);
+  });
+});
