@@ -14,7 +14,7 @@ export interface OverlayNetworkArgs {
  * The event's overlay network on a swarm: every participant's service joins
  * it; attachable, so plain containers (the gateway, a node's tools) can join
  * too. Unlike the single host's bridge, an overlay has no
- * enable_icc=false: sandboxes on it can reach each other (docs/swarm.md).
+ * enable_icc=false: sandboxes on it can reach each other (docs/swarm-sandboxes.md).
  */
 export class OverlayNetwork extends pulumi.ComponentResource {
   public readonly networkId: pulumi.Output<string>;
