@@ -48,7 +48,14 @@ export function defineRouting(s: RoutingSetup): void {
   const nodes = new Map(
     swarm.nodes.map((n) => [
       n.name,
-      new NodeProxy(n.proxyResourceName, { event: s.eventFor?.(n.name) ?? event, swarm, node: n, participants: plan.participants, tls, shell: shells.get(n.name)! }),
+      new NodeProxy(n.proxyResourceName, {
+        event: s.eventFor?.(n.name) ?? event,
+        swarm,
+        node: n,
+        participants: s.eventFor ? planEvent(s.eventFor(n.name)).participants : plan.participants,
+        tls,
+        shell: shells.get(n.name)!,
+      }),
     ]),
   );
   new EdgeProxy(swarm.edgeResourceName, { event, swarm, participants: plan.participants, tls, shell: shells.get(s.entry)!, after: [nodes.get(s.entry)!.reload] });
