@@ -13,6 +13,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -36,7 +37,13 @@ interface Reply {
   readonly body: string;
 }
 
-function get(address: string, port: number, path: string, ca: string, extra: { servername?: string; localAddress?: string } = {}): Promise<Reply> {
+interface ClientOptions {
+  readonly servername?: string;
+  readonly localAddress?: string;
+  readonly checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined;
+}
+
+function get(address: string, port: number, path: string, ca: string, extra: ClientOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest({ host: address, port, path, ca, agent: false, timeout: 5_000, ...extra }, (res) => {
       let body = "";
@@ -50,9 +57,9 @@ function get(address: string, port: number, path: string, ca: string, extra: { s
   });
 }
 
-function echoThrough(port: number, path: string, ca: string, text: string): Promise<string> {
+function echoThrough(port: number, path: string, ca: string, text: string, extra: ClientOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`wss://127.0.0.1:${port}${path}`, { ca, origin: `https://127.0.0.1:${port}`, handshakeTimeout: 5_000 });
+    const ws = new WebSocket(`wss://127.0.0.1:${port}${path}`, { ca, origin: `https://127.0.0.1:${port}`, handshakeTimeout: 5_000, ...extra });
     const timer = setTimeout(() => (ws.terminate(), reject(new Error(`no echo for "${text}"`))), 5_000);
     ws.once("open", () => ws.send(text));
     ws.once("message", (data) => {
@@ -96,7 +103,14 @@ async function startBackend(name: string, socketPath: string): Promise<Backend> 
   };
 }
 
-describe("two hops: the edge on the entry node, each node's nginx, the sockets", () => {
+// How the edge names the node's certificate (nodeTlsName) depends on the event's names and TLS mode.
+describe.each([
+  ["an IP host with a DNS altName (checked by the altName), mode ca", "  host: 127.0.0.1\n  altNames: [thon.test]\n", "thon.test", "ca"],
+  ["an IP host alone (checked by the certificate's CN), mode ca", "  host: 127.0.0.1\n", "127.0.0.1", "ca"],
+  ["a DNS host, mode selfsigned (the certificate is its own anchor)", "  host: localhost\ntls:\n  mode: selfsigned\n", "localhost", "selfsigned"],
+])("two hops, %s: the edge on the entry node, each node's nginx, the sockets", (_label, names, tlsName, mode) => {
+  // The browser reaches the edge at 127.0.0.1 and checks the certificate for the event host.
+  const browser: ClientOptions = { checkServerIdentity: (_host, cert) => checkServerIdentity(tlsName === "localhost" ? "localhost" : "127.0.0.1", cert) };
   let root = "";
   let https = 0;
   let nodePort = 0;
@@ -129,9 +143,8 @@ describe("two hops: the edge on the entry node, each node's nginx, the sockets",
       mkdirSync(join(dir, "log"), { recursive: true });
       const { command } = writeMainConf(join(dir, "nginx"), { includeGlob: `${dir}/etc/conf.d/*.conf` });
       commands.set(node.name, command);
-      // The event host is an IP, so the edge checks the node's certificate by its DNS altName (nodeTlsName).
       events[node.name] = toEvent(
-        parseThonFile(`event:\n  name: sw\n  host: 127.0.0.1\n  altNames: [thon.test]\ngroups:\n  alpha:\n    users: [alice, bob]\n${proxyYaml(dir, { https, http, nginx: command })}`),
+        parseThonFile(`${proxyYaml(dir, { https, http, nginx: command })}event:\n  name: sw\n${names}groups:\n  alpha:\n    users: [alice, bob]\n`),
       );
     }
     const setup: RoutingSetup = {
@@ -143,7 +156,9 @@ describe("two hops: the edge on the entry node, each node's nginx, the sockets",
       placement: PLACEMENT,
     };
     evaluation = await evaluateRouting(setup);
-    ca = evaluation.resources.find((r) => r.name === "thon-proxy-edge-ca-cert" && r.type === "command:local:Command")!.inputs.stdin as string;
+    // What participants import: the CA, or in mode selfsigned the server certificate itself.
+    const trust = mode === "ca" ? "thon-proxy-edge-ca-cert" : "thon-proxy-edge-server-cert";
+    ca = evaluation.resources.find((r) => r.name === trust && r.type === "command:local:Command")!.inputs.stdin as string;
 
     // Every file, in the engine's order; then nginx; then the reloads (nginx must run to be reloaded).
     const steps = commandSteps(undefined, evaluation);
@@ -178,7 +193,7 @@ describe("two hops: the edge on the entry node, each node's nginx, the sockets",
 
   it("a GET of /<user>/ reaches that user's socket through both hops, on the entry node and on another", async () => {
     for (const user of ["alice", "bob"]) {
-      const r = await get("127.0.0.1", https, `/${user}/some/file?x=1`, ca);
+      const r = await get("127.0.0.1", https, `/${user}/some/file?x=1`, ca, browser);
       expect(r.status, r.body).toBe(200);
       // The node stripped the prefix; the browser's Host (with the port) passed through both hops.
       expect(JSON.parse(r.body)).toEqual({ backend: user, url: "/some/file?x=1", host: `127.0.0.1:${https}` });
@@ -188,29 +203,33 @@ describe("two hops: the edge on the entry node, each node's nginx, the sockets",
     await waitFor(() => readFileSync(nodeLog(OTHER.name), "utf8").includes("GET /bob/some/file?x=1 "), "bob's request in n2's node log", 5_000);
     await waitFor(() => readFileSync(nodeLog(ENTRY.name), "utf8").includes("GET /alice/some/file?x=1 "), "alice's request in n1's node log", 5_000);
     expect(readFileSync(nodeLog(OTHER.name), "utf8")).not.toContain("/alice/");
-    const bare = await get("127.0.0.1", https, "/bob", ca);
+    const bare = await get("127.0.0.1", https, "/bob", ca, browser);
     expect(bare.status).toBe(301);
     // The edge still serves the CA and refuses what is nobody's.
-    expect((await get("127.0.0.1", https, "/ca.crt", ca)).body).toBe(ca);
-    expect((await get("127.0.0.1", https, "/carol/", ca)).status).toBe(404);
+    expect((await get("127.0.0.1", https, "/ca.crt", ca, browser)).body).toBe(ca);
+    expect((await get("127.0.0.1", https, "/carol/", ca, browser)).status).toBe(404);
   });
 
   it("a WebSocket upgrade echoes through both hops", async () => {
-    expect(await echoThrough(https, "/bob/ws", ca, "hello")).toBe("bob:hello");
-    expect(await echoThrough(https, "/alice/ws", ca, "hi")).toBe("alice:hi");
+    expect(await echoThrough(https, "/bob/ws", ca, "hello", browser)).toBe("bob:hello");
+    expect(await echoThrough(https, "/alice/ws", ca, "hi", browser)).toBe("alice:hi");
   });
 
   it("a node's server serves its own participants only, and only to the entry's address", async () => {
+    // As the edge checks a node: the certificate for nodeTlsName.
+    const asEdge: ClientOptions = { checkServerIdentity: (_host, cert) => checkServerIdentity(tlsName, cert) };
     const direct = (path: string, localAddress?: string) =>
-      get(OTHER.address, nodePort, path, ca, { servername: "thon.test", ...(localAddress ? { localAddress } : {}) });
+      get(OTHER.address, nodePort, path, ca, { ...asEdge, ...(localAddress ? { localAddress } : {}) });
     expect((await direct("/bob/")).status).toBe(200);
     // alice lives on n1: n2's nginx has no location for her.
     expect((await direct("/alice/")).status).toBe(404);
-    expect((await get(ENTRY.address, nodePort, "/bob/", ca, { servername: "thon.test" })).status).toBe(404);
+    expect((await get(ENTRY.address, nodePort, "/bob/", ca, asEdge)).status).toBe(404);
     // From any other address than the entry's: refused.
     expect((await direct("/bob/", "127.0.0.3")).status).toBe(403);
   });
 
+  // In mode selfsigned the trusted file is the edge's own certificate: replacing it would break the edge itself.
+  if (mode === "ca")
   it("refuses the hop (502) when the edge trusts another CA: the node's certificate is really checked", async () => {
     const caFile = nginxLayout(events[ENTRY.name]!).caCertFile!;
     const pki = join(root, "other-ca");
@@ -225,12 +244,12 @@ describe("two hops: the edge on the entry node, each node's nginx, the sockets",
       writeFileSync(caFile, readFileSync(join(pki, "ca.crt")));
       await reloadByHand(ENTRY.name);
       // The browser still trusts the edge (its certificate is unchanged); the edge's own hop fails.
-      for (const user of ["alice", "bob"]) expect((await get("127.0.0.1", https, `/${user}/`, ca)).status).toBe(502);
+      for (const user of ["alice", "bob"]) expect((await get("127.0.0.1", https, `/${user}/`, ca, browser)).status).toBe(502);
       expect(readFileSync(errorLog, "utf8").slice(logBefore)).toContain("upstream SSL certificate verify error");
     } finally {
       writeFileSync(caFile, ca);
       await reloadByHand(ENTRY.name);
     }
-    expect((await get("127.0.0.1", https, "/bob/", ca)).status).toBe(200);
+    expect((await get("127.0.0.1", https, "/bob/", ca, browser)).status).toBe(200);
   }, 30_000);
 });
