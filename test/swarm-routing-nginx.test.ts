@@ -73,6 +73,7 @@ function echoThrough(port: number, path: string, ca: string, text: string, extra
 }
 
 interface Backend {
+  readonly user: string;
   close(): Promise<void>;
 }
 
@@ -92,14 +93,17 @@ async function startBackend(name: string, socketPath: string): Promise<Backend> 
     server.once("error", reject);
     server.listen(socketPath, () => resolve());
   });
+  let closed: Promise<void> | undefined;
   return {
+    user: name,
     close: () =>
+      (closed ??=
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
         wss.close();
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      })),
   };
 }
 
@@ -251,5 +255,22 @@ describe.each([
       await reloadByHand(ENTRY.name);
     }
     expect((await get("127.0.0.1", https, "/bob/", ca, browser)).status).toBe(200);
+  }, 30_000);
+
+  // Last: it takes n2 down.
+  it("a sandbox that does not answer, then a whole node down: their participants get the unavailable page (502), the others are untouched", async () => {
+    const page = "paused by the organizer";
+    await backends.find((b) => b.user === "bob")!.close();
+    const away = await get("127.0.0.1", https, "/bob/", ca, browser);
+    expect(away.status).toBe(502);
+    // n2's own page (its log has the 502), passed through the edge unchanged.
+    expect(away.body).toContain(page);
+    await waitFor(() => readFileSync(nodeLayout(events[OTHER.name]!).accessLog, "utf8").includes('"GET /bob/ HTTP/1.1" 502 '), "the 502 in n2's node log", 5_000);
+    await nginx.get(OTHER.name)!.stop();
+    const down = await get("127.0.0.1", https, "/bob/", ca, browser);
+    expect(down.status).toBe(502);
+    expect(down.body).toContain(page);
+    expect((await get("127.0.0.1", https, "/alice/", ca, browser)).status).toBe(200);
+    expect(await echoThrough(https, "/alice/ws", ca, "still here", browser)).toBe("alice:still here");
   }, 30_000);
 });

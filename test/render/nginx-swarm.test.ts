@@ -150,6 +150,7 @@ describe("edge", () => {
         "proxy_ssl_trusted_certificate /etc/nginx/thon/tls/ca.crt;",
         "proxy_ssl_server_name on;",
         "proxy_ssl_name thon.example.org;",
+        "proxy_connect_timeout 5s;",
         "proxy_http_version 1.1;",
         "proxy_set_header Host $http_host;",
         "proxy_set_header Upgrade $http_upgrade;",

@@ -36,6 +36,13 @@ export const NODE_UPSTREAM_KEEPALIVE = 64;
  */
 export const NODE_UPSTREAM_KEEPALIVE_TIMEOUT = "60s";
 export const NODE_KEEPALIVE_TIMEOUT = "75s";
+/**
+ * How long the edge waits for a node to accept a connection. A node on the
+ * event's network answers in milliseconds; one that is down (its packets
+ * dropped, not refused) would otherwise hold every request to its
+ * participants for nginx's default 60 s before the unavailable page.
+ */
+export const NODE_CONNECT_TIMEOUT = "5s";
 
 /** The edge's upstream of one node; a name no participant's upstream can take (those start "thon_"). */
 export function nodeUpstreamName(eventName: string, node: string): string {
@@ -195,6 +202,8 @@ export function renderEdgeParticipant(
     `    proxy_ssl_name ${tlsName};`,
     `    proxy_ssl_protocols ${TLS_PROTOCOLS};`,
     "    proxy_ssl_session_reuse on;",
+    "    # A node that is down: its participants see the unavailable page soon, everyone else is untouched.",
+    `    proxy_connect_timeout ${NODE_CONNECT_TIMEOUT};`,
     "    proxy_http_version 1.1;",
     "    # With the port: code-server compares a WebSocket's Origin with this Host; the node passes it on.",
     "    proxy_set_header Host $http_host;",
