@@ -6,6 +6,8 @@ import { describe, expect, it } from "vitest";
 import { diffEvaluations } from "../infra/preview/diff.ts";
 import type { Evaluation, RecordedResource } from "../infra/preview/evaluate.ts";
 import { makeEvent } from "./support/events.ts";
+import { stackResources } from "../infra/policy/analyzer.ts";
+import { runStackPolicy, withProps } from "./support/policies.ts";
 import { evaluateRouting, type RoutingSetup } from "./support/swarmRouting.ts";
 
 const CMD = "command:local:Command";
@@ -82,6 +84,21 @@ describe("the files each nginx gets", () => {
     }
     expect(byName(e, "thon-proxy-n2-reload").inputs.stdin).toContain("/etc/nginx/thon/node/participants/bob.conf");
     expect(byName(e, "thon-proxy-n2-reload").inputs.stdin).not.toContain("alice");
+  });
+
+  it("passes the policy pack's key-file rule: every copy of the key is an owner-only file written from stdin", async () => {
+    const e = await evaluateRouting(setup({ alice: "n1", bob: "n2" }));
+    expect((await runStackPolicy("thon-tls-key-file-mode", e)).violations).toEqual([]);
+    const keys = e.resources.filter((r) => r.type === "thon:host:File" && r.name.endsWith("-server-key"));
+    expect(keys.map((r) => [r.name, r.inputs.mode]).sort()).toEqual([
+      ["thon-proxy-edge-server-key", "0600"],
+      ["thon-proxy-n1-server-key", "0600"],
+      ["thon-proxy-n2-server-key", "0600"],
+    ]);
+    // The rule sees the node's copy: the same file world-readable is a violation.
+    const loose = stackResources(e).map((r) => (r.type === "thon:host:File" && r.name === "thon-proxy-n2-server-key" ? withProps(r, { mode: "0644" }) : r));
+    const run = await runStackPolicy("thon-tls-key-file-mode", loose);
+    expect(run.violations.map((v) => v.message).join("\n")).toContain("thon-proxy-n2-server-key");
   });
 
   it("the edge's reload waits for the entry node's: one nginx, one reload at a time", async () => {
