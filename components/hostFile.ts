@@ -4,7 +4,8 @@ import { removeFileScript, writeFileScript } from "../infra/render/shell.ts";
 import type { ShellCommand, Target } from "../infra/target.ts";
 
 export interface HostFileArgs {
-  readonly target: Target;
+  /** Where the command runs: the target, or one node's shell on a swarm (anything that declares shell commands). */
+  readonly target: Pick<Target, "command">;
   /** Where the file lives on the host. */
   readonly path: string;
   /** Octal mode, e.g. "0644", or "0600" for a key. */
@@ -26,6 +27,8 @@ export interface HostFileArgs {
   readonly prepare?: string;
   /** The delete script; default: remove the file (and the written copy). */
   readonly delete?: string;
+  /** Changing any of these replaces the command: the file is written anew and the old one's delete runs where it was (a participant's files moving between swarm nodes). */
+  readonly triggers?: readonly string[];
 }
 
 /**
@@ -58,6 +61,7 @@ export class HostFile extends pulumi.ComponentResource {
         create: (args.prepare ?? "") + writeFileScript(writePath, { mode: args.mode, owner: `${owner}:${group}`, ...(args.dirMode ? { dirMode: args.dirMode } : {}) }),
         stdin: args.content,
         delete: args.delete ?? removeFileScript(args.path) + (writePath === args.path ? "" : removeFileScript(writePath)),
+        ...(args.triggers !== undefined ? { triggers: [...args.triggers] } : {}),
       },
       {
         parent: this,

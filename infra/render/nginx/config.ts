@@ -4,7 +4,7 @@
 // through a real nginx.
 import type { Event } from "../../config/event.ts";
 import type { ParticipantPlan } from "../../plan.ts";
-import { nginxLayout } from "./layout.ts";
+import { nginxLayout, type NginxLayout } from "./layout.ts";
 import { listen, nginxIds, safe, serverNames } from "./names.ts";
 import { unavailablePage, UNAVAILABLE_RETRY_SECONDS } from "./page.ts";
 
@@ -50,8 +50,12 @@ export const TLS_CIPHERS = [
  */
 export const ACCESS_LOG_BUFFER = "buffer=64k flush=1s";
 
-/** The server file: the upgrade map, the HTTP redirect and the HTTPS server. */
-export function renderServer(event: EventForNginx): string {
+/**
+ * The server file: the upgrade map, the HTTP redirect and the HTTPS server.
+ * With `edge` (a Swarm target), the same server on the entry node, whose
+ * participants' locations lead to their nodes (renderEdgeParticipant).
+ */
+export function renderServer(event: EventForNginx, options: { readonly edge?: boolean } = {}): string {
   const layout = nginxLayout(event);
   const accessLog = `access_log ${safe(layout.accessLog, "proxy.accessLog")} combined ${ACCESS_LOG_BUFFER};`;
   const { proxy } = event;
@@ -60,17 +64,13 @@ export function renderServer(event: EventForNginx): string {
   const address = proxy.listenAddress === undefined ? undefined : safe(proxy.listenAddress, "proxy.listenAddress");
   const httpsSuffix = proxy.httpsPort === 443 ? "" : `:${proxy.httpsPort}`;
   const out: string[] = [
-    `# THON event "${event.name}": the one HTTPS entry. Written by Pulumi (thon:proxy:Proxy);`,
+    options.edge
+      ? `# THON event "${event.name}": the one HTTPS entry, the edge of a swarm. Written by Pulumi (thon:proxy:EdgeProxy);`
+      : `# THON event "${event.name}": the one HTTPS entry. Written by Pulumi (thon:proxy:Proxy);`,
     `# changes here are overwritten. Participants' locations: ${layout.participantsDir}/*.conf`,
     "",
-    "# WebSocket upgrades pass through; plain requests send no Connection header,",
-    "# so their upstream connection stays open for the next one (upstream keepalive).",
-    `map $http_upgrade ${ids.upgradeVar} {`,
-    "    default upgrade;",
-    "    ''      '';",
-    "}",
-    "",
-    "# One upstream per participant: their code-server's socket.",
+    ...upgradeMapLines(ids.upgradeVar),
+    options.edge ? "# One upstream per node: its nginx (the node server), over TLS." : "# One upstream per participant: their code-server's socket.",
     `include ${safe(layout.upstreamsDir, "proxy.configDir")}/*.conf;`,
     "",
   ];
@@ -92,14 +92,7 @@ export function renderServer(event: EventForNginx): string {
     `    server_name ${names};`,
     "    server_tokens off;",
     "",
-    `    ssl_certificate ${safe(layout.certFile, "the certificate file")};`,
-    `    ssl_certificate_key ${safe(layout.keyFile, "the key file")};`,
-    `    ssl_protocols ${TLS_PROTOCOLS};`,
-    `    ssl_ciphers ${TLS_CIPHERS};`,
-    "    ssl_prefer_server_ciphers off;",
-    `    ssl_session_cache shared:${ids.sessionZone}:10m;`,
-    "    ssl_session_timeout 1d;",
-    "    ssl_session_tickets off;",
+    ...tlsLines(layout, ids.sessionZone),
     "    # No HSTS: with the event's own CA, a participant who has not imported it yet",
     "    # must still be able to click through the warning to download /ca.crt.",
     "",
@@ -122,17 +115,7 @@ export function renderServer(event: EventForNginx): string {
     );
   }
   out.push(
-    "    # A sandbox nginx cannot reach (paused, starting, restarting) gets a page that",
-    "    # says so and tries again, not a bare \"502 Bad Gateway\". The status stays 502;",
-    "    # code-server's own error answers pass unchanged (proxy_intercept_errors is off).",
-    "    error_page 502 504 @thon_unavailable;",
-    "    location @thon_unavailable {",
-    "        default_type text/html;",
-    '        add_header Cache-Control "no-store" always;',
-    `        add_header Retry-After ${UNAVAILABLE_RETRY_SECONDS} always;`,
-    `        return 502 '${unavailablePage({ wake: event.idle.enabled })}';`,
-    "    }",
-    "",
+    ...unavailableLines(event),
     ...(event.console ? consoleLocation(layout.consoleSocket) : []),
     "    # Anything that is not a participant's path: never someone else's sandbox.",
     "    location / {",
@@ -144,6 +127,55 @@ export function renderServer(event: EventForNginx): string {
     "",
   );
   return out.join("\n");
+}
+
+/**
+ * WebSocket upgrades pass through; plain requests send no Connection header.
+ * On the entry node the edge's and the node's server files both declare it:
+ * nginx accepts a map variable declared twice (the last one wins), and both
+ * are the same text, so either file stands alone.
+ */
+export function upgradeMapLines(upgradeVar: string): string[] {
+  return [
+    "# WebSocket upgrades pass through; plain requests send no Connection header,",
+    "# so their upstream connection stays open for the next one (upstream keepalive).",
+    `map $http_upgrade ${upgradeVar} {`,
+    "    default upgrade;",
+    "    ''      '';",
+    "}",
+    "",
+  ];
+}
+
+/** The server certificate, TLS versions and ciphers, and the session cache: the same on the edge and on every node. */
+export function tlsLines(layout: NginxLayout, sessionZone: string): string[] {
+  return [
+    `    ssl_certificate ${safe(layout.certFile, "the certificate file")};`,
+    `    ssl_certificate_key ${safe(layout.keyFile, "the key file")};`,
+    `    ssl_protocols ${TLS_PROTOCOLS};`,
+    `    ssl_ciphers ${TLS_CIPHERS};`,
+    "    ssl_prefer_server_ciphers off;",
+    `    ssl_session_cache shared:${sessionZone}:10m;`,
+    "    ssl_session_timeout 1d;",
+    "    ssl_session_tickets off;",
+  ];
+}
+
+/** The page for a sandbox nginx cannot reach, for 502 and 504. */
+export function unavailableLines(event: Pick<Event, "idle">): string[] {
+  return [
+    "    # A sandbox nginx cannot reach (paused, starting, restarting) gets a page that",
+    "    # says so and tries again, not a bare \"502 Bad Gateway\". The status stays 502;",
+    "    # code-server's own error answers pass unchanged (proxy_intercept_errors is off).",
+    "    error_page 502 504 @thon_unavailable;",
+    "    location @thon_unavailable {",
+    "        default_type text/html;",
+    '        add_header Cache-Control "no-store" always;',
+    `        add_header Retry-After ${UNAVAILABLE_RETRY_SECONDS} always;`,
+    `        return 502 '${unavailablePage({ wake: event.idle.enabled })}';`,
+    "    }",
+    "",
+  ];
 }
 
 /** The console's location: its unix socket, with the prefix stripped, the client's address, and no buffering (its progress and logs are Server-Sent Events). */
@@ -177,7 +209,7 @@ function consoleLocation(socket: string): string[] {
 // or nginx syntax, ending in the slash that proxy_pass's URI replaces.
 const ENDPOINT = /^(\/[a-z0-9_-]+)+\/$/;
 
-function checkEndpoint(p: Pick<ParticipantPlan, "name" | "endpointPath">): void {
+export function checkEndpoint(p: Pick<ParticipantPlan, "name" | "endpointPath">): void {
   if (!ENDPOINT.test(p.endpointPath)) {
     throw new Error(`endpoint path "${p.endpointPath}" of ${p.name} must look like /name/ (lower-case letters, digits, '-', '_')`);
   }

@@ -7,6 +7,12 @@
 //                                        with keepalive), included in the http context
 //   <configDir>/tls/{ca.crt,server.crt,server.key}   made by the program (mode ca/selfsigned)
 //
+// On a Swarm target (docs/swarm-routing.md) the entry node's nginx runs the
+// files above as the edge (each participant's location proxies to their
+// node), and every node's nginx, the entry's included, runs the node server
+// from nodeLayout(): the same kind of files under <configDir>/node and
+// <includeDir>/thon-<event>-node.conf, so edge and node never share a file.
+//
 // Files per participant are the point: adding bob writes his two files and
 // reloads nginx; alice's files, the server file and the certificates stay
 // byte for byte the same, so Pulumi shows bob's creates and one reload.
@@ -51,6 +57,29 @@ export function nginxLayout(event: Pick<Event, "name" | "proxy" | "tls">): Nginx
     caCertFile: event.tls.mode === "ca" ? `${tlsDir}/ca.crt` : event.tls.mode === "selfsigned" ? certFile : undefined,
     accessLog: event.proxy.accessLog ?? `/var/log/nginx/thon-${event.name}.access.log`,
     consoleSocket: `${trim(event.proxy.socketDir)}/_thon/console.sock`,
+  };
+}
+
+/**
+ * Where a Swarm node's server keeps its files: beside the edge's, never the
+ * same paths (the entry node runs both), with its own copy of the server
+ * certificate, so the two components never write, or delete, one file.
+ */
+export function nodeLayout(event: Pick<Event, "name" | "proxy" | "tls">): NginxLayout {
+  const config = `${trim(event.proxy.configDir)}/node`;
+  const tlsDir = `${config}/tls`;
+  const edge = nginxLayout(event);
+  return {
+    serverFile: `${trim(event.proxy.includeDir)}/thon-${event.name}-node.conf`,
+    participantsDir: `${config}/participants`,
+    upstreamsDir: `${config}/upstreams`,
+    tlsDir,
+    certFile: `${tlsDir}/server.crt`,
+    keyFile: `${tlsDir}/server.key`,
+    // The node serves no /ca.crt: only the edge talks to it.
+    caCertFile: undefined,
+    accessLog: edge.accessLog.endsWith(".log") ? `${edge.accessLog.slice(0, -4)}.node.log` : `${edge.accessLog}.node`,
+    consoleSocket: edge.consoleSocket,
   };
 }
 
