@@ -13,13 +13,19 @@ export function nginxIds(eventName: string): {
   readonly sessionZone: string;
   /** The participant's upstream group; upstream names are global to nginx's http context. */
   upstream(user: string): string;
+  /** A swarm node's upstream on the edge; "thon-node_" so no participant's ("thon_…") can take its name. */
+  nodeUpstream(node: string): string;
 } {
   const id = eventName.replace(/[^A-Za-z0-9_]/g, "_");
   const upstream = (user: string) => {
     if (!/^[A-Za-z0-9_-]+$/.test(user)) throw new Error(`participant name "${user}" cannot name an nginx upstream (allowed: letters, digits, _ -)`);
     return `thon_${id}_${user}`;
   };
-  return { upgradeVar: `$thon_${id}_connection`, sessionZone: `thon_${id}`, upstream };
+  const nodeUpstream = (node: string) => {
+    if (!/^[A-Za-z0-9_-]+$/.test(node)) throw new Error(`node name "${node}" cannot name an nginx upstream (allowed: letters, digits, _ -)`);
+    return `thon-node_${id}_${node}`;
+  };
+  return { upgradeVar: `$thon_${id}_connection`, sessionZone: `thon_${id}`, upstream, nodeUpstream };
 }
 
 // Paths and names go into nginx's syntax unquoted; refuse anything that would

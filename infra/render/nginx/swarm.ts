@@ -46,8 +46,7 @@ export const NODE_CONNECT_TIMEOUT = "5s";
 
 /** The edge's upstream of one node; a name no participant's upstream can take (those start "thon_"). */
 export function nodeUpstreamName(eventName: string, node: string): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(node)) throw new Error(`node name "${node}" cannot name an nginx upstream (allowed: letters, digits, _ -)`);
-  return `thon-node_${nginxIds(eventName).sessionZone.slice("thon_".length)}_${node}`;
+  return nginxIds(eventName).nodeUpstream(node);
 }
 
 /** The edge's file holding one node's upstream. */
