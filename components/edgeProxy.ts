@@ -5,7 +5,8 @@ import { nginxLayout, nodeUpstreamFile, participantFile, renderEdgeParticipant, 
 import type { ShellCommand } from "../infra/target.ts";
 import { NginxFiles, serverDeleteScript } from "./nginxFiles.ts";
 import { rendered } from "./rendered.ts";
-import type { NodeShell, SwarmPlan } from "./swarmShapes.ts";
+import type { NodeShell } from "../infra/target.ts";
+import type { SwarmPlan } from "../infra/plan.ts";
 import type { Tls } from "./tls.ts";
 
 /**

@@ -5,7 +5,8 @@ import { edgeTrustFile, nodeLayout, participantFile, renderNodeServer, renderPar
 import type { ShellCommand } from "../infra/target.ts";
 import { NginxFiles, serverDeleteScript } from "./nginxFiles.ts";
 import { rendered } from "./rendered.ts";
-import type { NodeShell, SwarmNodePlan, SwarmPlan } from "./swarmShapes.ts";
+import type { NodeShell } from "../infra/target.ts";
+import type { SwarmNodePlan, SwarmPlan } from "../infra/plan.ts";
 import type { Tls } from "./tls.ts";
 
 export interface NodeProxyArgs {

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { ShellCommandArgs } from "../../infra/target.ts";
-import type { NodeShell } from "../../components/swarmShapes.ts";
+import type { NodeShell } from "../../infra/target.ts";
 
 const shell = (script: pulumi.Input<string>) => pulumi.output(script).apply((s) => `set -eu\n${s}`);
 

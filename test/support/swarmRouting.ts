@@ -6,7 +6,7 @@
 import { Tls } from "../../components/tls.ts";
 import { NodeProxy } from "../../components/nodeProxy.ts";
 import { EdgeProxy } from "../../components/edgeProxy.ts";
-import type { SwarmPlan } from "../../components/swarmShapes.ts";
+import type { SwarmPlan } from "../../infra/plan.ts";
 import type { Event } from "../../infra/config/event.ts";
 import { planEvent } from "../../infra/plan.ts";
 import type { Target } from "../../infra/target.ts";
