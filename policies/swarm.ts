@@ -156,10 +156,15 @@ export function swarmNodeMemory(enforcementLevel: EnforcementLevel = "mandatory"
     enforcementLevel,
     validateStack: (args, report) => {
       const facts = eventFacts(args).swarm;
-      if (facts === undefined) args.notApplicable("the stack is not a swarm event (no swarm in the event output)");
+      const services = participantServices(args.resources);
+      if (facts === undefined) {
+        // Not a swarm event: nothing is pinned, so nothing to check (and the policy still ran).
+        if (services.length > 0) report(`participant services (${services.map((s) => s.resource.name).join(", ")}) exist, but the event output has no swarm.nodes, so the nodes' capacities are unknown`);
+        return;
+      }
       const pinned = new Map<string, { bytes: number; users: string[] }>();
       const unknown: string[] = [];
-      for (const s of participantServices(args.resources)) {
+      for (const s of services) {
         if (typeof s.pin !== "string") continue; // thon-swarm-service-pinned reports it
         if (s.memoryBytes === UNKNOWN) {
           unknown.push(s.resource.name);
@@ -171,7 +176,7 @@ export function swarmNodeMemory(enforcementLevel: EnforcementLevel = "mandatory"
         pinned.set(s.pin, entry);
       }
       if (unknown.length > 0) report(`the memory limits of ${unknown.join(", ")} are unknown at preview, so the nodes' totals cannot be checked`);
-      for (const node of facts!.nodes) {
+      for (const node of facts.nodes) {
         const services = pinned.get(node.name);
         const fromServices = services ? Math.ceil(services.bytes / MiB) : 0;
         if (fromServices > node.memoryMiB) {

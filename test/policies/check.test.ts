@@ -22,7 +22,7 @@ describe("npm run policy", () => {
   it("passes the dev stack (exit 0) and says which policy did not run and why", async () => {
     const r = await check(["--stack", "dev"]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^policy pack thon 0\.1\.0 \(23 policies\) on stacks\/dev\/thon\.yaml, stack dev: \d+ resources$/m);
+    expect(r.out).toMatch(/^policy pack thon 0\.1\.0 \(26 policies\) on stacks\/dev\/thon\.yaml, stack dev: \d+ resources$/m);
     expect(r.out).toContain("not run    thon-host-memory: the host's memory is not given (event.hostMemory in thon.yaml)");
     expect(r.out.trimEnd().split("\n").at(-1)).toBe("0 mandatory, 0 advisory");
   }, 60_000);

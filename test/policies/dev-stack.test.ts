@@ -13,7 +13,7 @@ describe("the dev stack and the policy pack", () => {
     const e = await evaluateEventFile("stacks/dev/thon.yaml", "dev");
     expect(e.resources.filter((r) => r.type === "docker:index/container:Container")).toHaveLength(4);
     expect(await runWholePack(e)).toEqual([]);
-    expect(thonPolicies()).toHaveLength(23);
+    expect(thonPolicies()).toHaveLength(26);
   });
 
   it("passes the example event (every setting) too", async () => {

@@ -134,8 +134,10 @@ describe("thon-swarm-node-memory", () => {
     expect(messages(run)).toEqual(["node n1 has 4096 MiB, but the plan assigns it 6144 MiB"]);
   });
 
-  it("does not apply to events that are not on a swarm", async () => {
-    const run = await runStackPolicy(policy, [resource("pulumi:pulumi:Stack", "thon-dev", { event: { name: "test" } })]);
-    expect(run.notApplicable).toContain("not a swarm event");
+  it("passes events that are not on a swarm, but not participant services without the nodes' capacities", async () => {
+    const local = resource("pulumi:pulumi:Stack", "thon-dev", { event: { name: "test" } });
+    expect(await runStackPolicy(policy, [local])).toEqual({ violations: [] });
+    const run = await runStackPolicy(policy, [local, service("alice")]);
+    expect(messages(run)).toEqual(["participant services (thon-alice) exist, but the event output has no swarm.nodes, so the nodes' capacities are unknown"]);
   });
 });
