@@ -18,6 +18,8 @@ import { Proxy } from "../components/proxy.ts";
 import { SwarmSandbox } from "../components/swarmSandbox.ts";
 import { NodeLabels } from "../components/nodeLabels.ts";
 import { OverlayNetwork } from "../components/overlayNetwork.ts";
+import { NodeProxy } from "../components/nodeProxy.ts";
+import { EdgeProxy } from "../components/edgeProxy.ts";
 
 /** What one participant receives; the whole map is a secret output. */
 export interface ParticipantCredentials {
@@ -217,6 +219,23 @@ function defineSwarm(event: Event, plan: EventPlan, swarm: SwarmPlan, target: Ta
     altNames: event.altNames,
     tls: event.tls,
     target: shellOf(swarm.entry, "target.entry"),
+  });
+  // Routing: each node's nginx serves its own participants' sockets; the
+  // edge on the entry node sends /<user>/ to that node over TLS (docs/swarm-routing.md).
+  const nodeProxies = new Map(
+    swarm.nodes.map((n) => [
+      n.name,
+      new NodeProxy(n.proxyResourceName, { event, swarm, node: n, participants: plan.participants, tls, shell: shellOf(n.name, "target.nodes") }),
+    ]),
+  );
+  new EdgeProxy(swarm.edgeResourceName, {
+    event,
+    swarm,
+    participants: plan.participants,
+    tls,
+    shell: shellOf(swarm.entry, "target.entry"),
+    // The entry's node server and the edge share one nginx: reload it once the node's files are in place.
+    after: [nodeProxies.get(swarm.entry)!.reload],
   });
   return { sandboxes, tls, llm: undefined };
 }

@@ -33,8 +33,16 @@ export function swarmPlanOf(s: RoutingSetup): SwarmPlan {
       ...n,
       participants: Object.keys(s.placement).filter((u) => s.placement[u] === n.name).sort(),
       proxyResourceName: `thon-proxy-${n.name}`,
+      // Routing reads none of these; they complete the planner's shape.
+      memoryMiB: 0,
+      usedMiB: 0,
+      labels: { "org.thon.node": n.name },
+      labelsResourceName: `thon-node-labels-${n.name}`,
     })),
     edgeResourceName: "thon-proxy-edge",
+    network: `thon-net-${s.event.name}`,
+    added: [],
+    lock: { ...s.placement },
   };
 }
 
