@@ -203,4 +203,7 @@ describe("program on a swarm: what it refuses", () => {
     expect(problemsOf(`${header}sandbox:\n  packages: [git]\n`).join("\n")).toMatch(/sandbox\.packages: .*target\.kind swarm cannot add packages/);
     expect(problemsOf(`${header}sandbox:\n  build: { context: . }\n`).join("\n")).toMatch(/sandbox\.build: .*target\.kind swarm runs images already on every node/);
   });
+  it("refuses tls.mode provided (the edge trusts the nodes through the event CA)", () => {
+    expect(problemsOf(`${header}tls:\n  mode: provided\n  certFile: /etc/ssl/a.pem\n  keyFile: /etc/ssl/a.key\n`).join("\n")).toMatch(/tls\.mode: .*target\.kind swarm needs the event CA/);
+  });
 });

@@ -250,6 +250,14 @@ function checkSwarmLimits(file: ThonFile, ctx: z.RefinementCtx): void {
       message: "target.kind swarm runs images already on every node (no registry). Fix: build and import the image on each node, and name it in sandbox.image without sandbox.build",
     });
   }
+  // The nodes' nginx get their certificate from the event CA; an organizer's certificate has no copy there to trust.
+  if (file.tls.mode === "provided") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["tls", "mode"],
+      message: 'target.kind swarm needs the event CA to secure the edge-to-node hop; "provided" has none. Fix: tls.mode: ca (default) or selfsigned',
+    });
+  }
   if (file.sandbox.packages.length > 0) {
     ctx.addIssue({
       code: "custom",
