@@ -425,6 +425,17 @@ export class Swarm {
     return run("nsenter", [`--net=/run/netns/${this.netns("hub")}`, "/bin/sh", "-c", script], opts);
   }
 
+  /** The e2e engine's RemoteShell (engine.ts): a remote Command's connection.host (a node's address or name) → runOnNode. */
+  remoteShell(): { run(host: string, script: string, opts: { env: Record<string, string>; input?: string; timeoutMs: number }): Promise<RunResult> } {
+    return {
+      run: (host, script, opts) => {
+        const node = this.nodes.find((n) => n.address === host || n.name === host);
+        if (!node) throw new Error(`swarm harness: no node at "${host}" (nodes: ${this.nodes.map((n) => `${n.name} ${n.address}`).join(", ")})`);
+        return this.runOnNode(node.name, script, { env: opts.env, input: opts.input, timeoutMs: opts.timeoutMs });
+      },
+    };
+  }
+
   /** dockerd and containerd resident memory of node `name` (for the benchmark). */
   nodeMemory(name: string): NodeMemory {
     const pid = this.procs.get(name)?.initPid;
