@@ -5,6 +5,7 @@
 // nested field without a rule fails naming it.
 import { describe, expect, it } from "vitest";
 import type { RecordedResource } from "../infra/preview/evaluate.ts";
+import { evaluation, recorded } from "./support/recorded.ts";
 import { diffEvaluations } from "../infra/preview/diff.ts";
 import { UntranslatedInputError } from "./e2e/support/engine.ts";
 import { translateNetwork } from "./e2e/support/engine.ts";
@@ -16,32 +17,6 @@ import {
   translateServiceConfig,
   type SwarmTranslateContext,
 } from "./e2e/support/swarmTranslate.ts";
-
-function recorded(type: string, name: string, inputs: Record<string, unknown>): RecordedResource {
-  return {
-    type,
-    name,
-    urn: `urn:pulumi:dev::thon::${type}::${name}`,
-    parent: undefined,
-    custom: true,
-    inputs,
-    secretInputs: [],
-    inputsHash: JSON.stringify(inputs),
-    inputHashes: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, JSON.stringify(v)])),
-    options: {
-      protect: false,
-      retainOnDelete: false,
-      deleteBeforeReplace: false,
-      provider: undefined,
-      dependencies: [],
-      propertyDependencies: {},
-      ignoreChanges: [],
-      replaceOnChanges: [],
-      additionalSecretOutputs: [],
-      aliases: 0,
-    },
-  };
-}
 
 const SERVICE = "docker:index/service:Service";
 const ctx: SwarmTranslateContext = {
@@ -259,7 +234,7 @@ describe("swarm translation: secrets, configs, networks", () => {
   });
 
   it("tells the diff that secrets and configs are replaced on any change and services updated in place but for name", () => {
-    const ev = (rs: RecordedResource[]) => ({ resources: rs, outputs: {}, secretOutputs: [] });
+    const ev = (rs: RecordedResource[]) => evaluation(rs);
     const secret = recorded("docker:index/secret:Secret", "s", { name: "s", data: "YQ==" });
     const service = recorded(SERVICE, "svc", { name: "svc", mode: { replicated: { replicas: 1 } } });
     const diff = diffEvaluations(ev([secret, service]), ev([recorded("docker:index/secret:Secret", "s", { name: "s", data: "Yg==" }), recorded(SERVICE, "svc", { name: "svc", mode: { replicated: { replicas: 0 } } })]));

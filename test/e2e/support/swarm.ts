@@ -93,6 +93,15 @@ export interface SwarmOptions {
   readonly log?: (line: string) => void;
   /** Bound for each node to answer and for the swarm to have every node Ready (default 60 s). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Where each node's /var/lib/docker lives: "tmpfs" (default; a tmpfs per
+   * node, capped at 8 GiB, in RAM only while the swarm lives) or "disk" (a
+   * folder). Why tmpfs: the sandbox image unpacked three times on this
+   * machine's disk took ~50 s to load and ~120 s to delete; on tmpfs close()
+   * is an unmount. It stays mounted across killNode/restartNode (a reboot
+   * keeps the disk).
+   */
+  readonly dataRoot?: "tmpfs" | "disk";
 }
 
 export interface RunResult {
@@ -193,9 +202,16 @@ function pidsInNetns(name: string): number[] {
   return out;
 }
 
+/** The children of `pid`, across all its threads (a Go program forks from any of them). */
 function children(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    });
   } catch {
     return [];
   }
@@ -272,15 +288,27 @@ function listCgroupParents(): string[] {
   return [...names];
 }
 
+/** Unmounts whatever is mounted under `root` in this (the host's) mount namespace, deepest first: the nodes' tmpfs data-roots. */
+async function unmountUnder(root: string): Promise<void> {
+  const points = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4])
+    .filter((p): p is string => p !== undefined && p.startsWith(`${root}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const p of points) await must("umount", [p], { timeoutMs: 10_000 });
+}
+
 /** Removes what one swarm record names: processes, namespaces, cgroups, folders, the record. Every step runs; errors are collected. */
-async function removeRecorded(rec: Record_): Promise<string[]> {
+async function removeRecorded(rec: Record_, log: (line: string) => void = () => undefined): Promise<string[]> {
   const errors: string[] = [];
   const step = async (what: string, fn: () => Promise<void> | void) => {
+    const t0 = Date.now();
     try {
       await fn();
     } catch (err) {
       errors.push(`${what}: ${(err as Error).message}`);
     }
+    if (Date.now() - t0 > 1_000) log(`swarm: ${what} took ${Date.now() - t0} ms`);
   };
   // Nodes first (their death frees the mounts and cgroups), the hub last.
   await Promise.all(rec.netns.map((ns) => step(`kill ${ns}`, () => killNetnsProcesses(ns))));
@@ -290,6 +318,7 @@ async function removeRecorded(rec: Record_): Promise<string[]> {
     });
   }
   for (const cg of rec.cgroupParents) await step(`cgroup ${cg}`, () => removeCgroups(cg));
+  await step(`mounts under ${rec.root}`, () => unmountUnder(rec.root));
   await step(`folder ${rec.root}`, () => rmSync(rec.root, { recursive: true, force: true, maxRetries: 3 }));
   await step("record", () => rmSync(join(REGISTRY, `${rec.id}.json`), { force: true }));
   return errors;
@@ -485,7 +514,7 @@ export class Swarm {
     if (this.closed) return;
     this.closed = true;
     const t0 = Date.now();
-    const errors = await removeRecorded(this.record());
+    const errors = await removeRecorded(this.record(), this.log);
     this.log(`swarm: removed ${this.id} in ${Date.now() - t0} ms`);
     if (errors.length) throw new Error(`swarm harness: cleanup of ${this.id} left: ${errors.join("; ")}`);
   }
@@ -664,6 +693,7 @@ export class Swarm {
       for (const d of dirs) mkdirSync(join(root, "node", d), { recursive: true, mode: 0o755 });
       for (const n of nodes) {
         for (const [, d] of SYSTEM_DIRS) mkdirSync(join(n.folder, d), { recursive: true });
+        if ((options.dataRoot ?? "tmpfs") === "tmpfs") await must("mount", ["-t", "tmpfs", "-o", "size=8g,mode=0711", `${SWARM_PREFIX}${id}-${n.name}`, join(n.folder, "var-lib-docker")]);
         for (const d of dirs) mkdirSync(join(n.folder, "dirs", d), { recursive: true, mode: 0o755 });
       }
       await swarm.network();
