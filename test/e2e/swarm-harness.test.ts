@@ -8,14 +8,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { codeServerArgs, SANDBOX_PATHS } from "../../infra/plan.ts";
 import type { Evaluation } from "../../infra/preview/evaluate.ts";
-import { thonMocks } from "../../infra/preview/providerOutputs.ts";
-import { evaluation, recorded } from "../support/recorded.ts";
+import { evaluation } from "../support/recorded.ts";
 import { Engine, TYPES } from "./support/engine.ts";
 import { login, waitHealthy } from "./support/http.ts";
 import { requiredImage, RUN_LABEL, runId } from "./support/run.ts";
 import { startSwarm, type Swarm } from "./support/swarm.ts";
+import { labelNodes, participantSocket, swarmBase, swarmParticipant } from "./support/swarmParticipant.ts";
 
 const log = (line: string) => console.log(`[swarm-harness] ${line}`);
 const PASSWORD = `pw-${runId}-only-in-the-secret`;
@@ -23,56 +22,8 @@ const USER = "alice";
 
 /** What the program declares for one participant on node `node` (SWARM.md), as recorded resources. */
 function participantOnNode(swarm: Swarm, node: string, replicas: number): Evaluation {
-  const provider = recorded("pulumi:providers:docker", "swarm-manager", { host: swarm.manager.dockerHost });
-  const socketDir = join(swarm.nodeDir("sockets"), USER);
-  const sockets = recorded(TYPES.remoteCommand, `thon-sockets-${node}`, {
-    connection: { host: swarm.node(node).address, user: "root", port: 22, privateKey: "(the stand-in does not dial SSH)", dialErrorLimit: 10, perDialTimeout: 15 },
-    create: `mkdir -p '${socketDir}' && chown 1000:1000 '${socketDir}' && chmod 0750 '${socketDir}'`,
-    delete: `rm -rf '${socketDir}'`,
-  });
-  const secret = recorded(TYPES.secret, `thon-password-secret-${USER}`, {
-    name: `thon-password-secret-${USER}`,
-    data: Buffer.from(PASSWORD).toString("base64"),
-    labels: [{ label: "org.thon.user", value: USER }],
-  }, { provider: provider.urn });
-  const network = recorded(TYPES.network, "thon-net-swarm", { name: "thon-net-swarm", driver: "overlay", attachable: true }, { provider: provider.urn });
-  // The secret's id under the preview's mocks, as the program passes secret.id (the stand-in maps it to the real id).
-  const secretId = thonMocks.newResource({ type: secret.type, name: secret.name, inputs: secret.inputs, custom: true }).id;
-  const volumeOptions = (purpose: string) => ({ driverName: "local", labels: [{ label: "org.thon.user", value: USER }, { label: "org.thon.purpose", value: purpose }] });
-  const service = recorded(
-    TYPES.service,
-    `thon-${USER}`,
-    {
-      name: `thon-${USER}`,
-      labels: [{ label: "org.thon.user", value: USER }],
-      mode: { replicated: { replicas } },
-      endpointSpec: { mode: "dnsrr" },
-      updateConfig: { order: "stop-first" },
-      taskSpec: {
-        placement: { constraints: [`node.labels.org.thon.node==${node}`] },
-        resources: { limits: { memoryBytes: 1024 * 1024 * 1024, nanoCpus: 1_000_000_000 } },
-        networksAdvanceds: [{ name: "thon-net-swarm" }],
-        containerSpec: {
-          image: requiredImage(),
-          user: "1000:1000",
-          // Until the image's entrypoint reads PASSWORD_FILE (issue 18, program side), this
-          // wrapper does: the password never is in the service's spec. It counts starts in the home.
-          commands: ["/bin/sh", "-c", 'echo start >> "$HOME/starts"; PASSWORD=$(cat "$PASSWORD_FILE"); export PASSWORD; unset PASSWORD_FILE; exec /usr/bin/tini -s -- /usr/local/bin/thon-entrypoint "$@"', "thon-wrap"],
-          args: codeServerArgs("password"),
-          env: { PASSWORD_FILE: "/run/secrets/thon-password", HOME: SANDBOX_PATHS.home },
-          stopGracePeriod: "10s",
-          mounts: [
-            { type: "volume", source: `thon-home-${USER}`, target: SANDBOX_PATHS.home, volumeOptions: volumeOptions("home") },
-            { type: "volume", source: `thon-workspace-${USER}`, target: SANDBOX_PATHS.workspace, volumeOptions: volumeOptions("workspace") },
-            { type: "bind", source: socketDir, target: SANDBOX_PATHS.socketDir },
-          ],
-          secrets: [{ secretId, secretName: secret.name, fileName: "/run/secrets/thon-password", fileUid: "1000", fileGid: "1000", fileMode: 0o400 }],
-        },
-      },
-    },
-    { provider: provider.urn, dependencies: [secret.urn, network.urn, sockets.urn] },
-  );
-  return evaluation([provider, sockets, secret, network, service]);
+  const base = swarmBase(swarm);
+  return evaluation([base.provider, base.network, ...swarmParticipant(swarm, base, { user: USER, node, replicas, password: PASSWORD, image: requiredImage() })]);
 }
 
 /** The nodes the service's running tasks are on, by hostname. */
@@ -97,15 +48,11 @@ describe("a real three-node swarm in namespaces, driven through the engine stand
   let swarm: Swarm;
   let engine: Engine;
   let applied: Evaluation;
-  const socket = () => join(swarm.hostDir("n2", "sockets"), USER, "code-server.sock");
+  const socket = () => participantSocket(swarm, "n2", USER);
 
   beforeAll(async () => {
     swarm = await startSwarm({ image: requiredImage(), nodeDirs: ["sockets"], log });
-    // The program's per-node label command (`docker node update --label-add`), run on the manager.
-    for (const n of swarm.nodes) {
-      const r = await swarm.runOnNode("n1", `docker node update --label-add org.thon.node=${n.name} ${n.name}`);
-      if (r.code !== 0) throw new Error(`labelling ${n.name}: ${r.stderr}`);
-    }
+    await labelNodes(swarm);
     engine = new Engine({ extraLabels: { [RUN_LABEL]: runId }, remote: swarm.remoteShell(), log });
     applied = participantOnNode(swarm, "n2", 1);
     await engine.up(applied);
