@@ -47,20 +47,20 @@ function memoryMiB(swarm: Swarm): Record<string, number> {
   return Object.fromEntries(swarm.nodes.map((n) => [n.name, swarm.nodeMemory(n.name).totalBytes / MiB]));
 }
 
-async function round(swarm: Swarm, engine: Engine, image: string, layout: Round["layout"], tag: string): Promise<Round> {
-  const base = swarmBase(swarm);
+/** One round on `base` (the manager's provider and the overlay, applied already): create 9 participants, wait for each, remove them again. */
+async function round(swarm: Swarm, engine: Engine, base: ReturnType<typeof swarmBase>, image: string, layout: Round["layout"], tag: string): Promise<Round> {
+  const before = evaluation([base.provider, base.network]);
   const users = Array.from({ length: COUNT }, (_, i) => `${tag}${i + 1}`);
   const nodeOf = (i: number) => (layout === "3 nodes" ? swarm.nodes[i % swarm.nodes.length]!.name : swarm.nodes[1 % swarm.nodes.length]!.name);
   const participants = users.flatMap((user, i) => swarmParticipant(swarm, base, { user, node: nodeOf(i), replicas: 1, password: `bench-${user}`, image }));
   const e: Evaluation = evaluation([base.provider, base.network, ...participants]);
   const t0 = Date.now();
-  const created = engine.up(e);
-  await created;
+  await engine.apply(before, e);
   const readyMs = await Promise.all(users.map(async (user, i) => (await waitHealthy(participantSocket(swarm, nodeOf(i), user), 300_000), Date.now() - t0)));
   const busyMiB = memoryMiB(swarm);
   log(`${layout}: all ${COUNT} ready after ${fmt(Math.max(...readyMs) / 1000)} s`);
   // Remove the round's services, secrets and folders (volumes stay; the swarm goes at the end).
-  await engine.apply(e, evaluation([]));
+  await engine.apply(e, before);
   for (const n of swarm.nodes) {
     const api = swarm.docker(n.name);
     const deadline = Date.now() + 120_000;
@@ -86,12 +86,14 @@ export async function benchSwarm(o: BenchOptions): Promise<Section> {
     await new Promise((r) => setTimeout(r, 5_000)); // let the fresh engines settle before reading their memory
     const idle = memoryMiB(swarm);
     const engine = new Engine({ extraLabels: { "org.thon.bench-run": swarm.id }, remote: swarm.remoteShell() });
+    const base = swarmBase(swarm);
+    await engine.up(evaluation([base.provider, base.network]));
     const reps = o.quick ? 1 : 2;
     const rounds: Round[] = [];
     for (let r = 0; r < reps; r++) {
       // Alternate which layout goes first, so neither always gets the cold start.
       const order: Round["layout"][] = r % 2 === 0 ? ["3 nodes", "1 node"] : ["1 node", "3 nodes"];
-      for (const layout of order) rounds.push(await round(swarm, engine, image, layout, `${layout === "3 nodes" ? "s" : "o"}${r}u`));
+      for (const layout of order) rounds.push(await round(swarm, engine, base, image, layout, `${layout === "3 nodes" ? "s" : "o"}${r}u`));
     }
     const overhead = table(
       ["node", "role", "idle: dockerd + containerd (MiB)", "9 on 3 nodes: busy (MiB)", "9 on one node: busy (MiB)"],
