@@ -6,14 +6,15 @@
 // code-server on n2, behind its node-local socket folder, with the password
 // from a Swarm secret.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Evaluation } from "../../infra/preview/evaluate.ts";
 import { evaluation } from "../support/recorded.ts";
 import { Engine, TYPES } from "./support/engine.ts";
 import { login, waitHealthy } from "./support/http.ts";
 import { requiredImage, RUN_LABEL, runId } from "./support/run.ts";
-import { startSwarm, type Swarm } from "./support/swarm.ts";
+import { startSwarm, sweepSwarms, SWARM_PREFIX, type Swarm } from "./support/swarm.ts";
 import { labelNodes, participantSocket, swarmBase, swarmParticipant } from "./support/swarmParticipant.ts";
 
 const log = (line: string) => console.log(`[swarm-harness] ${line}`);
@@ -143,5 +144,65 @@ describe("a real three-node swarm in namespaces, driven through the engine stand
     await until("the task gone", 30_000, async () => ((await swarm.docker("n2").listContainers({ all: true })).length === 0 ? true : undefined));
     expect(((await swarm.docker("n2").listVolumes()).Volumes ?? []).map((v) => v.Name).sort()).toEqual([`thon-home-${USER}`, `thon-workspace-${USER}`]);
     expect(existsSync(join(swarm.hostDir("n2", "sockets"), USER))).toBe(false);
+    await until("the overlay gone", 30_000, async () => ((await api.listNetworks({ filters: JSON.stringify({ name: ["thon-net-swarm"] }) })).length === 0 ? true : undefined));
+  });
+});
+
+/** Everything on this machine that carries swarm `id`'s name: namespaces, its record, mounts, cgroups, processes in its namespaces. */
+function leftovers(id: string, root: string): string[] {
+  const found: string[] = [];
+  const tag = `${SWARM_PREFIX}${id}`;
+  if (existsSync("/run/netns")) found.push(...readdirSync("/run/netns").filter((n) => n.startsWith(tag)).map((n) => `netns ${n}`));
+  if (existsSync(`/run/thon-swarm/${id}.json`)) found.push("record");
+  if (existsSync(root)) found.push(`folder ${root}`);
+  if (readFileSync("/proc/self/mountinfo", "utf8").includes(root)) found.push("mounts");
+  for (const ctrl of readdirSync("/sys/fs/cgroup")) if (existsSync(`/sys/fs/cgroup/${ctrl}/${tag}-n1`)) found.push(`cgroup ${ctrl}`);
+  return found;
+}
+
+/** Host pids of the dockerds of swarm `id` (their cgroup parent carries its name). */
+function dockerdsOf(id: string): number[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, "utf8").trim() === "dockerd" && readFileSync(`/proc/${p}/cmdline`, "utf8").includes(`${SWARM_PREFIX}${id}-n`);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+describe("the swarm harness cleans up after failures", () => {
+  it("removes what a setup that fails halfway made (here: an image the main engine does not have)", async () => {
+    const seen: string[] = [];
+    await expect(startSwarm({ image: `thon-no-such-image:${runId}`, log: (l) => seen.push(l) })).rejects.toThrow(/docker save thon-no-such-image/);
+    const formed = seen.map((l) => /swarm: (\w+) formed .* in (\/\S+)$/.exec(l)).find(Boolean);
+    expect(formed).toBeTruthy();
+    expect(leftovers(formed![1]!, formed![2]!)).toEqual([]);
+  });
+
+  it("kills the nodes with their crashed owner, and the next start sweeps the rest", async () => {
+    const script = `import("${join(import.meta.dirname, "support/swarm.ts")}").then(async (m) => { const s = await m.startSwarm({ runId: "crash" }); console.log("READY " + s.id + " " + s.root); });`;
+    const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const ready = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        const m = /READY (\S+ \S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.on("exit", (code) => reject(new Error(`the owner exited ${code} before the swarm was ready`)));
+    });
+    const [id, root] = ready.split(" ") as [string, string];
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    // The nodes died with their owner (setpriv --pdeathsig, unshare --kill-child): no dockerd of theirs is left.
+    await until("the nodes dead", 10_000, async () => (dockerdsOf(id).length === 0 ? true : undefined));
+    expect(leftovers(id, root).length).toBeGreaterThan(0);
+    const removed = await sweepSwarms();
+    expect(removed.some((r) => r.startsWith(`swarm ${id} `))).toBe(true);
+    expect(leftovers(id, root)).toEqual([]);
   });
 });

@@ -699,7 +699,7 @@ export class Swarm {
       await swarm.network();
       await Promise.all(nodes.map((n) => swarm.boot(n)));
       await swarm.form();
-      log(`swarm: ${id} formed (${nodes.length} nodes on ${SUBNET}.0/24) in ${Date.now() - t0} ms`);
+      log(`swarm: ${id} formed (${nodes.length} nodes on ${SUBNET}.0/24) in ${Date.now() - t0} ms, in ${root}`);
       if (options.image) await swarm.importImage(options.image, options.sourceDockerHost ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock");
       return swarm;
     } catch (err) {
