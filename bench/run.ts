@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only scale,blast,proxy,density,idle]`: runs
+// `npm run bench [-- --quick] [-- --only scale,blast,proxy,density,idle,swarm]`: runs
 // every benchmark, prints each figure as it is measured, and writes the
 // results as markdown to bench/results/<date>-<cores>cpu-<memory>gib.md
 // (with -quick for a quick run). A section that fails is reported in the
@@ -20,6 +20,7 @@ import { benchDensity } from "./density.ts";
 import { benchIdle } from "./idle.ts";
 import { benchImage } from "./image.ts";
 import { benchSwarmPlan } from "./swarmPlan.ts";
+import { benchSwarm } from "./swarm.ts";
 
 const BENCHES: Record<string, (o: BenchOptions) => Promise<Section>> = {
   blast: benchBlast,
@@ -29,6 +30,7 @@ const BENCHES: Record<string, (o: BenchOptions) => Promise<Section>> = {
   idle: benchIdle,
   image: () => benchImage(),
   "swarm-plan": benchSwarmPlan,
+  swarm: benchSwarm,
 };
 
 function commit(): string {

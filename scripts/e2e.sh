@@ -10,8 +10,9 @@
 #      content: about 0.1 s when nothing changed);
 #   4. runs vitest with vitest.e2e.config.ts, THON_E2E_IMAGE set to the image;
 #   5. removes every container, volume and image labelled with this run's id
-#      (org.thon.e2e-run=<id>), the run's temp folders and its nginx, also
-#      when vitest crashes or is interrupted.
+#      (org.thon.e2e-run=<id>), the run's temp folders and its nginx, and the
+#      swarm harness's namespaces and mounts a crashed test left, also when
+#      vitest crashes or is interrupted.
 #
 # Prints the timings last (also in test-results/e2e-timing.json): the image
 # build, and the time from the start of this script to 3 participants ready.
@@ -39,6 +40,9 @@ need=()
 command -v certutil >/dev/null 2>&1 || need+=(libnss3-tools)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# The swarm harness (test/e2e/support/swarm.ts): ip for its namespaces; nsenter,
+# unshare and setpriv come with util-linux.
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -67,6 +71,8 @@ cleanup() {
     pid=$(cat "$pidfile")
     if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = nginx ]; then kill -TERM "$pid" 2>/dev/null || true; fi
   done
+  # Swarms a crashed test left (their nodes died with it): namespaces, mounts, cgroups, folders.
+  timeout 60 node --import tsx -e "import('./test/e2e/support/swarm.ts').then((m) => m.sweepSwarms((l) => console.error(l)))" || true
   rm -rf "${TMPDIR:-/tmp}"/thon-e2e-"$RID"-* 2>/dev/null || true
   # Bounded: each step gets a minute; nothing here may hang CI.
   timeout 60 sh -c "docker ps -aq --filter '$filter' | xargs -r docker rm -f -v >/dev/null" || true

@@ -48,6 +48,11 @@ const rules = new Map<string, Rule>([
     },
   ],
   ["docker:index/volume:Volume", { updatable: new Set() }],
+  // docker_secret and docker_config: every field ForceNew. docker_service:
+  // name and auth are ForceNew; the rest goes through ServiceUpdate.
+  ["docker:index/secret:Secret", { updatable: new Set() }],
+  ["docker:index/serviceConfig:ServiceConfig", { updatable: new Set() }],
+  ["docker:index/service:Service", { replaces: new Set(["name", "auth"]) }],
   ["docker:index/remoteImage:RemoteImage", { updatable: new Set(["keepLocally", "forceRemove"]) }],
   ["random:index/randomPassword:RandomPassword", { updatable: new Set() }],
   // pulumi-command: only `triggers` replaces; new scripts update in place.

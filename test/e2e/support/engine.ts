@@ -21,6 +21,10 @@ import { diffEvaluations, type EvaluationDiff, type ResourceChange } from "../..
 import { thonMocks } from "../../../infra/preview/providerOutputs.ts";
 import { containerLogs, dockerAt, engineCall, EngineError, inspectOrAbsent, mustCall, socketPathOf, type Docker } from "./docker.ts";
 import { tarOneFile, type TarFile } from "./tar.ts";
+import { bool, int, labelMap, obj, objList, onlyKnown, str, strList, UntranslatedInputError, where } from "./inputReaders.ts";
+import { translateRemoteCommand, translateSecret, translateService, translateServiceConfig, type RemoteCommandRequest, type ServiceRequest } from "./swarmTranslate.ts";
+
+export { UntranslatedInputError };
 
 export const TYPES = {
   provider: "pulumi:providers:docker",
@@ -29,60 +33,12 @@ export const TYPES = {
   network: "docker:index/network:Network",
   image: "docker:index/remoteImage:RemoteImage",
   command: "command:local:Command",
+  remoteCommand: "command:remote:Command",
+  service: "docker:index/service:Service",
+  secret: "docker:index/secret:Secret",
+  serviceConfig: "docker:index/serviceConfig:ServiceConfig",
   password: "random:index/randomPassword:RandomPassword",
 } as const;
-
-/** An input the translation has no rule for: the program declares more than the e2e run would apply. */
-export class UntranslatedInputError extends Error {
-  constructor(where: string, field: string) {
-    super(
-      `${where}: input "${field}" has no translation to the Docker engine in test/e2e/support/engine.ts; ` +
-        `add a rule for it (after what the provider does with it) so the e2e run applies everything the program declares`,
-    );
-    this.name = "UntranslatedInputError";
-  }
-}
-
-const where = (r: RecordedResource) => `${r.type} ${r.name}`;
-
-// --- value readers: each names the resource and field on a type mismatch ------
-
-function str(v: unknown, at: string): string {
-  if (typeof v !== "string") throw new Error(`${at}: expected a string, got ${JSON.stringify(v)}`);
-  return v;
-}
-function bool(v: unknown, at: string): boolean {
-  if (typeof v !== "boolean") throw new Error(`${at}: expected a boolean, got ${JSON.stringify(v)}`);
-  return v;
-}
-function int(v: unknown, at: string): number {
-  if (typeof v !== "number" || !Number.isInteger(v)) throw new Error(`${at}: expected an integer, got ${JSON.stringify(v)}`);
-  return v;
-}
-function strList(v: unknown, at: string): string[] {
-  if (!Array.isArray(v)) throw new Error(`${at}: expected a list, got ${JSON.stringify(v)}`);
-  return v.map((x, i) => str(x, `${at}[${i}]`));
-}
-function obj(v: unknown, at: string): Record<string, unknown> {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new Error(`${at}: expected an object, got ${JSON.stringify(v)}`);
-  return v as Record<string, unknown>;
-}
-function objList(v: unknown, at: string): Record<string, unknown>[] {
-  if (!Array.isArray(v)) throw new Error(`${at}: expected a list, got ${JSON.stringify(v)}`);
-  return v.map((x, i) => obj(x, `${at}[${i}]`));
-}
-/** Fails on any key of `o` outside `known`: nested inputs are translated one-to-one too. */
-function onlyKnown(o: Record<string, unknown>, known: readonly string[], at: string): void {
-  for (const k of Object.keys(o)) if (!known.includes(k)) throw new UntranslatedInputError(at, k);
-}
-function labelMap(v: unknown, at: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  objList(v, at).forEach((l, i) => {
-    onlyKnown(l, ["label", "value"], `${at}[${i}]`);
-    out[str(l.label, `${at}[${i}].label`)] = str(l.value, `${at}[${i}].value`);
-  });
-  return out;
-}
 
 /** docker's opts.ParseCPUs: a decimal number of CPUs to NanoCPUs, exact or an error. */
 export function parseCpus(value: string, at = "cpus"): number {
@@ -250,9 +206,13 @@ export function translateVolume(r: RecordedResource, extraLabels: Readonly<Recor
   return translateNamed(r, extraLabels, { Name: r.name }, "driverOpts", "DriverOpts");
 }
 
-/** POST /networks/create for a docker_network (driver, options, labels; the provider's CheckDuplicate). */
+/** POST /networks/create for a docker_network (driver, options, labels, attachable; the provider's CheckDuplicate). */
 export function translateNetwork(r: RecordedResource, extraLabels: Readonly<Record<string, string>>): Record<string, unknown> {
-  return translateNamed(r, extraLabels, { Name: r.name, CheckDuplicate: true }, "options", "Options");
+  // `attachable` (an overlay that plain containers may join): createOpts.Attachable.
+  const { attachable, ...rest } = r.inputs;
+  const body = translateNamed({ ...r, inputs: rest }, extraLabels, { Name: r.name, CheckDuplicate: true }, "options", "Options");
+  if (attachable !== undefined) body.Attachable = bool(attachable, `${where(r)}: attachable`);
+  return body;
 }
 
 /** A volume's or network's create body: name, driver, the driver's string options (under `optsKey`, sent as `optsField`), labels plus `extraLabels`. */
@@ -371,6 +331,13 @@ export interface EngineOptions {
   /** How long a container with mustRun may take to be running, ms (the provider: 15 s). */
   readonly mustRunTimeoutMs?: number;
   readonly log?: (line: string) => void;
+  /** Where command:remote:Command scripts run: the swarm harness's nodes by address (swarm.ts remoteShell()). */
+  readonly remote?: RemoteShell;
+}
+
+/** Runs a remote Command's script on the node at `host`, as SSH would (exit code and output). */
+export interface RemoteShell {
+  run(host: string, script: string, opts: { env: Record<string, string>; input?: string; timeoutMs: number }): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 /** What the engine keeps per resource, like a Pulumi state entry. */
@@ -555,6 +522,35 @@ export class Engine {
           this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: r.name, ...out });
           return;
         }
+        case TYPES.remoteCommand: {
+          const cmd = translateRemoteCommand(r);
+          const out = cmd.create === undefined ? { stdout: "", stderr: "" } : await this.runRemote(r, cmd, cmd.create, {});
+          this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: r.name, ...out });
+          return;
+        }
+        case TYPES.secret: {
+          const body = translateSecret(r, this.options.extraLabels);
+          const api = this.api(r, e);
+          const created = (await mustCall(api, `create secret ${String(body.Name)}`, () => api.createSecret(body))) as { id?: string; ID?: string };
+          this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: created.id ?? created.ID ?? "" });
+          return;
+        }
+        case TYPES.serviceConfig: {
+          const body = translateServiceConfig(r, this.options.extraLabels);
+          const api = this.api(r, e);
+          const created = (await mustCall(api, `create config ${String(body.Name)}`, () => api.createConfig(body))) as { id?: string; ID?: string };
+          this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: created.id ?? created.ID ?? "" });
+          return;
+        }
+        case TYPES.service: {
+          const req = translateService(r, this.swarmContext(e));
+          const api = this.api(r, e);
+          const created = (await mustCall(api, `create service ${req.name}`, () => api.createService(req.spec))) as { id?: string; ID?: string };
+          const id = created.id ?? created.ID ?? "";
+          this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id });
+          await this.converge(api, id, req);
+          return;
+        }
         default:
           if (isStateOnly(r.type)) {
             this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: r.name });
@@ -601,6 +597,25 @@ export class Engine {
           const script = cmd.update ?? cmd.create;
           const out = script === undefined ? { stdout: "", stderr: "" } : await this.run(after, cmd, script, previous(entry));
           this.state.set(after.urn, { ...entry, record: after, ...out });
+          return;
+        }
+        case TYPES.remoteCommand: {
+          // pulumi-command: `update` when set, else `create`, on any change.
+          const cmd = translateRemoteCommand(after);
+          const script = cmd.update ?? cmd.create;
+          const out = script === undefined ? { stdout: "", stderr: "" } : await this.runRemote(after, cmd, script, cmd.addPreviousOutput ? previous(entry) : {});
+          this.state.set(after.urn, { ...entry, record: after, ...out });
+          return;
+        }
+        case TYPES.service: {
+          // resourceDockerServiceUpdate: inspect for the version, then ServiceUpdate with the whole new spec.
+          const req = translateService(after, this.swarmContext(e));
+          const api = this.api(after, e);
+          const svc = api.getService(entry.id);
+          const info = (await mustCall(api, `inspect service ${req.name}`, () => svc.inspect())) as { Version: { Index: number } };
+          await mustCall(api, `update service ${req.name}`, () => svc.update({ _query: { version: info.Version.Index }, _body: req.spec } as never));
+          this.state.set(after.urn, { ...entry, record: after });
+          await this.converge(api, entry.id, req);
           return;
         }
         case TYPES.image:
@@ -668,6 +683,27 @@ export class Engine {
           if (cmd.delete !== undefined) await this.run(r, cmd, cmd.delete, previous(entry));
           return;
         }
+        case TYPES.remoteCommand: {
+          const cmd = translateRemoteCommand(r);
+          if (cmd.delete !== undefined) await this.runRemote(r, cmd, cmd.delete, cmd.addPreviousOutput ? previous(entry) : {});
+          return;
+        }
+        case TYPES.service: {
+          // ServiceRemove; the tasks' containers go with it, named volumes stay on their nodes.
+          const api = this.api(r, e);
+          await engineCall(api, `remove service ${entry.id}`, () => api.getService(entry.id).remove(), [404]);
+          return;
+        }
+        case TYPES.secret: {
+          const api = this.api(r, e);
+          await engineCall(api, `remove secret ${entry.id}`, () => api.getSecret(entry.id).remove(), [404]);
+          return;
+        }
+        case TYPES.serviceConfig: {
+          const api = this.api(r, e);
+          await engineCall(api, `remove config ${entry.id}`, () => api.getConfig(entry.id).remove(), [404]);
+          return;
+        }
         default:
           if (isStateOnly(r.type)) return;
           throw new Error(`${where(r)}: resource type ${r.type} has no delete translation`);
@@ -687,6 +723,63 @@ export class Engine {
       }
       await new Promise((res) => setTimeout(res, 100));
     }
+  }
+
+  /**
+   * What a Service's inputs that name other resources stand for: under mocks
+   * a Secret's, ServiceConfig's or Network's id is its mock id (the very mocks
+   * the evaluation used compute it again), mapped to the id the engine gave
+   * the applied resource; a RemoteImage's imageId or repoDigest maps to its
+   * name, which every node has (imported, no registry).
+   */
+  private swarmContext(e: Evaluation) {
+    const mock = (r: RecordedResource) => thonMocks.newResource({ type: r.type, name: r.name, inputs: r.inputs, custom: true });
+    const types = { secret: TYPES.secret, config: TYPES.serviceConfig, network: TYPES.network } as const;
+    return {
+      extraLabels: this.options.extraLabels,
+      image: (value: string): string => {
+        for (const r of e.resources) {
+          if (r.type !== TYPES.image) continue;
+          const out = mock(r);
+          if (out.state.imageId === value || out.state.repoDigest === value) return str(r.inputs.name, `${where(r)}: name`);
+        }
+        return value;
+      },
+      ref: (kind: "secret" | "config" | "network", value: string): string => {
+        for (const r of e.resources) {
+          if (r.type !== types[kind] || mock(r).id !== value) continue;
+          const applied = this.state.get(r.urn);
+          if (!applied) throw new Error(`${kind} ${value} comes from ${where(r)}, which is not applied yet`);
+          return applied.id;
+        }
+        // A network may be named (the engine resolves names); secrets and configs go by id.
+        if (kind === "network") return value;
+        throw new Error(`service ${kind} reference "${value}" is no ${types[kind]}'s id in this evaluation; pass the resource's id`);
+      },
+    };
+  }
+
+  /** The provider's converge_config: wait until every replica's task runs (create/update), bounded by its timeout. */
+  private async converge(api: Docker, id: string, req: ServiceRequest): Promise<void> {
+    if (!req.converge) return;
+    const mode = req.spec.Mode as { Replicated?: { Replicas: number } };
+    const want = mode.Replicated?.Replicas ?? 1;
+    const deadline = Date.now() + req.converge.timeoutMs;
+    await new Promise((r) => setTimeout(r, Math.min(req.converge!.delayMs, 1_000)));
+    for (;;) {
+      const tasks = (await mustCall(api, `tasks of ${req.name}`, () => api.listTasks({ filters: JSON.stringify({ service: [id], "desired-state": ["running"] }) }))) as Array<{ Status: { State: string } }>;
+      if (tasks.filter((t) => t.Status.State === "running").length === want) return;
+      if (Date.now() > deadline) throw new Error(`service ${req.name} did not converge after ${req.converge.timeoutMs} ms (${tasks.map((t) => t.Status.State).join(", ") || "no tasks"})`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  private async runRemote(r: RecordedResource, cmd: RemoteCommandRequest, script: string, extraEnv: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+    if (!this.options.remote) throw new Error(`${where(r)}: a remote command, but this engine has no nodes (EngineOptions.remote: the swarm harness's remoteShell())`);
+    const timeoutMs = this.options.commandTimeoutMs ?? 120_000;
+    const res = await this.options.remote.run(cmd.host, script, { env: { ...extraEnv, ...cmd.environment }, input: cmd.stdin, timeoutMs });
+    if (res.code !== 0) throw new Error(`${where(r)}: command on ${cmd.host} failed (exit ${res.code}):\n${script}\nstderr: ${res.stderr.trim()}`);
+    return { stdout: res.stdout.replace(/\n$/, ""), stderr: res.stderr.replace(/\n$/, "") };
   }
 
   private run(r: RecordedResource, cmd: CommandRequest, script: string, extraEnv: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
