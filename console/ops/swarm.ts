@@ -225,7 +225,8 @@ export class SwarmSandboxes implements SandboxDocker {
   private async update(idOrName: string, change: (spec: SwarmService["Spec"]) => SwarmService["Spec"]): Promise<void> {
     const s = await this.manager.getService(idOrName).inspect() as SwarmService;
     // The version makes the update refuse to overwrite a concurrent one (409 out of sequence).
-    await this.manager.getService(s.ID).update({ ...change(s.Spec), version: s.Version.Index });
+    // docker-modem: _query goes to the query string, _body is the request body (the ServiceSpec).
+    await this.manager.getService(s.ID).update({ _query: { version: s.Version.Index }, _body: change(s.Spec) } as never);
   }
 
   async logs(id: string, tail: number): Promise<string[]> {

@@ -1,0 +1,98 @@
+// The console's swarm backend (console/ops/swarm.ts) through real dockerode
+// against the Engine API stand-in's swarm manager (test/support): status per
+// participant with its node, host down distinct from crashed and stopped,
+// replicas 0 as stopped, the per-node summary, restart as a forced update,
+// scale, and service logs.
+import Docker from "dockerode";
+import { afterEach, describe, expect, it } from "vitest";
+import { SwarmSandboxes, serviceFacts, nodeSummary, type SwarmNode, type SwarmService, type SwarmTask } from "../../console/ops/swarm.ts";
+import { StatusService } from "../../console/ops/status.ts";
+import type { ParticipantPlan } from "../../infra/plan.ts";
+import { standInNode, standInService, startEngineStandIn, type EngineStandIn, type SwarmState } from "../support/dockerEngineStandIn.ts";
+
+const GiB = 2 ** 30;
+let engine: EngineStandIn | undefined;
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+});
+
+async function swarmOf(): Promise<{ swarm: SwarmState; backend: SwarmSandboxes }> {
+  const swarm: SwarmState = { nodes: [standInNode("n1", 64 * GiB), standInNode("n2", 24 * GiB), standInNode("n3", 24 * GiB)], services: [], tasks: [], logs: { "thon-alice": ["one", "two", "three"] } };
+  standInService(swarm, "ev", "alice", "n2");
+  standInService(swarm, "ev", "bob", "n1");
+  standInService(swarm, "ev", "carol", "n2", 0);
+  standInService(swarm, "other", "dave", "n2"); // another event's service on the same swarm
+  engine = await startEngineStandIn({ swarm });
+  return { swarm, backend: new SwarmSandboxes(new Docker({ socketPath: engine.socketPath }), undefined, 0) };
+}
+
+const plan = (name: string, state: "running" | "stopped" = "running") => ({ name, state, socketHostPath: `/nonexistent/thon-${name}.sock` }) as unknown as ParticipantPlan;
+
+describe("swarm status through the manager", () => {
+  it("lists the event's services only, with each participant's node; replicas 0 reads as stopped", async () => {
+    const { backend } = await swarmOf();
+    const listed = await backend.list("ev");
+    expect(listed.map((l) => `${l.user}:${l.state}`).sort()).toEqual(["alice:running", "bob:running", "carol:exited"]);
+    const status = await new StatusService(backend, { healthzTimeoutMs: 100 }).refresh("ev", [plan("alice"), plan("bob"), plan("carol", "stopped")]);
+    expect(status.get("alice")).toMatchObject({ node: "n2", container: { state: "running" } });
+    expect(status.get("bob")).toMatchObject({ node: "n1", container: { state: "running" } });
+    expect(status.get("carol")).toMatchObject({ node: "n2", container: { state: "exited" }, summary: "stopped, as thon.yaml says" });
+  });
+
+  it("a node that goes down reads as host down for its participants only, with the node's name", async () => {
+    const { swarm, backend } = await swarmOf();
+    const n2 = swarm.nodes.find((n) => n.Description.Hostname === "n2")!;
+    n2.Status = { State: "down", Addr: "127.0.0.1", Message: "heartbeat failure" };
+    const status = await new StatusService(backend, { healthzTimeoutMs: 100 }).refresh("ev", [plan("alice"), plan("bob"), plan("carol", "stopped")]);
+    expect(status.get("alice")!.container).toMatchObject({ state: "host-down", hostDown: "node n2 is down (heartbeat failure)" });
+    expect(status.get("alice")!.summary).toMatch(/^host down: node n2 is down/);
+    expect(status.get("bob")!.container.state).toBe("running");
+    // Stopped on purpose: still stopped, not host down.
+    expect(status.get("carol")!.container.state).toBe("exited");
+  });
+
+  it("an orphaned task reads as host down; failed tasks count as restarts; an OOM error is OOM", () => {
+    const nodes = new Map<string, SwarmNode>([["N1", { ID: "N1", Description: { Hostname: "n1" }, Status: { State: "ready" } }]]);
+    const service: SwarmService = { ID: "S", Version: { Index: 1 }, Spec: { Name: "thon-a", Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { Placement: { Constraints: ["node.labels.org.thon.node==n1"] } } } };
+    const task = (i: number, state: string, desired: string, err?: string): SwarmTask => ({ ID: `t${i}`, ServiceID: "S", NodeID: "N1", Version: { Index: i }, DesiredState: desired, Status: { State: state, ...(err ? { Err: err } : {}), ContainerStatus: { ExitCode: state === "failed" ? 137 : 0 } } });
+    expect(serviceFacts(service, [task(1, "orphaned", "running")], nodes)).toMatchObject({ hostDown: "node n1 does not report the task (task orphaned)", running: false });
+    const crashed = serviceFacts(service, [task(1, "failed", "shutdown"), task(2, "failed", "shutdown", "task: non-zero exit (137): OOM killed"), task(3, "starting", "running")], nodes);
+    expect(crashed).toMatchObject({ status: "restarting", restartCount: 2, oomKilled: true, node: "n1" });
+    expect(crashed.hostDown).toBeUndefined();
+  });
+
+  it("the per-node summary: state, availability, participants, assigned memory and capacity", async () => {
+    const { swarm, backend } = await swarmOf();
+    swarm.nodes[2]!.Spec.Availability = "drain";
+    const nodes = await new StatusService(backend).nodes("ev");
+    expect(nodes).toEqual([
+      { node: "n1", state: "ready", availability: "active", participants: 1, running: 1, memoryAssignedBytes: 2 * GiB, memoryBytes: 64 * GiB },
+      { node: "n2", state: "ready", availability: "active", participants: 2, running: 1, memoryAssignedBytes: 2 * GiB, memoryBytes: 24 * GiB },
+      { node: "n3", state: "ready", availability: "drain", participants: 0, running: 0, memoryAssignedBytes: 0, memoryBytes: 24 * GiB },
+    ]);
+    expect(nodeSummary([], [])).toEqual([]);
+  });
+
+  it("restart is a forced update: a new task on the same node; scale 0 and 1 stop and start it", async () => {
+    const { swarm, backend } = await swarmOf();
+    const alice = swarm.services.find((s) => s.Spec.Name === "thon-alice")!;
+    const before = swarm.tasks.find((t) => t.ServiceID === alice.ID && t.DesiredState === "running")!;
+    await backend.restart(alice.ID);
+    expect(alice.Spec.TaskTemplate.ForceUpdate).toBe(1);
+    const after = swarm.tasks.find((t) => t.ServiceID === alice.ID && t.DesiredState === "running")!;
+    expect(after.ID).not.toBe(before.ID);
+    expect(after.NodeID).toBe(before.NodeID);
+    await backend.scale("thon-alice", 0);
+    expect((await backend.inspect(alice.ID))!.status).toBe("exited");
+    await backend.scale("thon-alice", 1);
+    expect((await backend.inspect(alice.ID))!).toMatchObject({ status: "running", node: "n2" });
+    expect(await backend.inspect("no-such-service")).toBeUndefined();
+  });
+
+  it("logs are the service's logs", async () => {
+    const { swarm, backend } = await swarmOf();
+    const alice = swarm.services.find((s) => s.Spec.Name === "thon-alice")!;
+    expect(await backend.logs(alice.ID, 2)).toEqual(["two", "three"]);
+  });
+});
