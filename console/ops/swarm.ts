@@ -14,6 +14,7 @@ import Docker from "dockerode";
 import { PassThrough } from "node:stream";
 import type { ContainerFacts, ContainerListing, ContainerSample, NodeFacts, SandboxDocker } from "./docker.ts";
 import { demux } from "./docker.ts";
+import type { IdleDocker } from "../idle/docker.ts";
 import { pinnedNode } from "./swarmTarget.ts";
 
 /** The fields of the Engine API's Service, Task and Node objects THON reads (API 1.41). */
@@ -194,6 +195,20 @@ export class SwarmSandboxes implements SandboxDocker {
     }
   }
 
+  /** CPU over about a second (two samples on the task's node), percent of one core; throws when the node's engine cannot be asked. */
+  async cpuPercent(idOrName: string): Promise<number> {
+    const task = (await this.tasks(idOrName)).find((t) => t.DesiredState === "running" && t.Status?.State === "running");
+    const containerId = task?.Status?.ContainerStatus?.ContainerID;
+    if (!task?.NodeID || !containerId) throw new Error(`${idOrName} has no running task`);
+    const node = (await this.manager.getNode(task.NodeID).inspect()) as SwarmNode;
+    const engine = this.nodeEngine(nodeName(node));
+    if (!engine) throw new Error(`the engine of node ${nodeName(node)} is not reachable from here`);
+    const s = await engine.getContainer(containerId).stats({ stream: false });
+    const cpu = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
+    const system = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
+    return system > 0 && cpu > 0 ? (cpu / system) * (s.cpu_stats.online_cpus ?? 1) * 100 : 0;
+  }
+
   /** `docker service update --force`: a new task on the same node (stop-first), the volume kept. */
   async restart(id: string): Promise<void> {
     await this.update(id, (spec) => ({ ...spec, TaskTemplate: { ...spec.TaskTemplate, ForceUpdate: (spec.TaskTemplate?.ForceUpdate ?? 0) + 1 } }));
@@ -256,4 +271,28 @@ export class SwarmSandboxes implements SandboxDocker {
     const facts = [...services.values()].map((s) => serviceFacts(s, tasks.get(s.ID) ?? [], nodes));
     return nodeSummary([...nodes.values()], facts);
   }
+}
+
+/**
+ * Idle parking on a swarm: parked = replicas 0 (the task stops, the volume
+ * stays on its node), woken = replicas 1 (the task comes back on the pinned
+ * node). The service ID plays the container ID of the park record: it stays
+ * the same across scaling, and changes only when `pulumi up` replaces the
+ * service, as a container's does.
+ */
+export function swarmIdleDocker(swarm: SwarmSandboxes): IdleDocker {
+  return {
+    async inspect(name) {
+      const s = await swarm.service(name);
+      if (!s) return undefined;
+      const task = (await swarm.tasks(s.ID)).find((t) => t.DesiredState === "running");
+      const running = (s.Spec.Mode?.Replicated?.Replicas ?? 1) > 0 && task?.Status?.State === "running";
+      const at = running && task?.Status?.Timestamp ? new Date(task.Status.Timestamp) : undefined;
+      return { id: s.ID, running, ...(at ? { startedAt: at } : {}) };
+    },
+    // Scaling to the count it has is no error, as stop/start of a stopped/running container are not.
+    stop: (name) => swarm.scale(name, 0),
+    start: (name) => swarm.scale(name, 1),
+    cpuPercent: (name) => swarm.cpuPercent(name),
+  };
 }

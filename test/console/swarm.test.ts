@@ -5,7 +5,11 @@
 // scale, and service logs.
 import Docker from "dockerode";
 import { afterEach, describe, expect, it } from "vitest";
-import { SwarmSandboxes, serviceFacts, nodeSummary, type SwarmNode, type SwarmService, type SwarmTask } from "../../console/ops/swarm.ts";
+import { sandboxBackend } from "../../console/ops/backend.ts";
+import { DockerodeSandboxes } from "../../console/ops/docker.ts";
+import { parkParticipant } from "../../console/idle/park.ts";
+import { MemoryParkRecords } from "../../console/idle/records.ts";
+import { SwarmSandboxes, swarmIdleDocker, serviceFacts, nodeSummary, type SwarmNode, type SwarmService, type SwarmTask } from "../../console/ops/swarm.ts";
 import { StatusService } from "../../console/ops/status.ts";
 import type { ParticipantPlan } from "../../infra/plan.ts";
 import { standInNode, standInService, startEngineStandIn, type EngineStandIn, type SwarmState } from "../support/dockerEngineStandIn.ts";
@@ -94,5 +98,26 @@ describe("swarm status through the manager", () => {
     const { swarm, backend } = await swarmOf();
     const alice = swarm.services.find((s) => s.Spec.Name === "thon-alice")!;
     expect(await backend.logs(alice.ID, 2)).toEqual(["two", "three"]);
+  });
+});
+
+describe("the backend is chosen by target.kind", () => {
+  it("local: containers; swarm: services through the manager, idle parking as replicas 0/1", async () => {
+    expect(sandboxBackend({ target: { kind: "local", dockerHost: "unix:///var/run/docker.sock" } } as never, {}).sandboxes).toBeInstanceOf(DockerodeSandboxes);
+    const { swarm } = await swarmOf();
+    const target = { kind: "swarm", dockerHost: engine!.dockerHost, ssh: { user: "root" }, nodes: [{ name: "n1", address: "127.0.0.1", memory: 65536 }] };
+    const b = sandboxBackend({ target } as never, {});
+    expect(b.sandboxes).toBeInstanceOf(SwarmSandboxes);
+    expect((await b.sandboxes.list("ev")).length).toBe(3);
+    const store = new MemoryParkRecords();
+    const alice = swarm.services.find((s) => s.Spec.Name === "thon-alice")!;
+    const parked = await parkParticipant(b.idle, { name: "alice", state: "running", containerName: "thon-alice", socketHostPath: "/nonexistent/a.sock" }, store, "idle");
+    expect(parked.containerId).toBe(alice.ID);
+    expect(alice.Spec.Mode.Replicated.Replicas).toBe(0);
+    expect(await b.idle.inspect("thon-alice")).toMatchObject({ id: alice.ID, running: false });
+    await b.idle.start("thon-alice");
+    expect(await b.idle.inspect("thon-alice")).toMatchObject({ id: alice.ID, running: true });
+    // CPU needs the node's own engine; none is reachable here, so it says so instead of guessing 0.
+    await expect(swarmIdleDocker(b.swarm!).cpuPercent("thon-alice")).rejects.toThrow("the engine of node n2 is not reachable from here");
   });
 });

@@ -1,7 +1,7 @@
 // A stand-in for the Docker Engine API on a unix socket, named as such: the
 // few read endpoints `thon doctor` asks (GET /_ping, /version, /info,
 // /images/{name}/json), and for a swarm manager what the console asks (GET
-// /nodes, /services, /services/{id}, /tasks, /services/{id}/logs; POST
+// /nodes, /nodes/{id}, /services, /services/{id}, /tasks, /services/{id}/logs; POST
 // /services/{id}/update), in the shapes of Engine API 1.41
 // (docs.docker.com/engine/api/v1.41). Tests that mean to fake the host's
 // engine use it, so they do not depend on a dockerd or on images present on
@@ -191,6 +191,11 @@ export async function startEngineStandIn(options: EngineStandInOptions = {}): Pr
       if (!swarm) return json(503, { message: "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again." });
       const f = filtersOf(url);
       if (path === "/nodes") return json(200, swarm.nodes);
+      const nodeRef = /^\/nodes\/([^/]+)$/.exec(path)?.[1];
+      if (nodeRef !== undefined) {
+        const node = swarm.nodes.find((n) => n.ID === nodeRef || n.Description.Hostname === nodeRef);
+        return node ? json(200, node) : json(404, { message: `node ${nodeRef} not found` });
+      }
       if (path === "/services") {
         const labels = f.label ?? [];
         return json(200, swarm.services.filter((s) => labels.every((l) => { const [k, v] = l.split("="); return v === undefined ? k! in s.Spec.Labels : s.Spec.Labels[k!] === v; })));
