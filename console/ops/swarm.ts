@@ -229,6 +229,23 @@ export class SwarmSandboxes implements SandboxDocker {
     }
   }
 
+  /** The service's replica count; undefined when there is no such service. */
+  async replicas(idOrName: string): Promise<number | undefined> {
+    const s = await this.service(idOrName);
+    return s ? (s.Spec.Mode?.Replicated?.Replicas ?? 1) : undefined;
+  }
+
+  /** Resolves once none of the service's tasks runs or is starting (its volumes are no longer written); rejects after the timeout. */
+  async waitStopped(idOrName: string, timeoutMs: number, pollMs = 500): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const live = (await this.tasks(idOrName)).filter((t) => !ENDED_TASK_STATES.has(t.Status?.State ?? "") && t.Status?.State !== "orphaned");
+      if (live.length === 0) return;
+      if (Date.now() > end) throw new Error(`${idOrName} still has a ${live[0]!.Status?.State} task after ${Math.round(timeoutMs / 1000)} s`);
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
   /** Tasks of one service, newest first. */
   async tasks(idOrName: string): Promise<SwarmTask[]> {
     const s = await this.service(idOrName);
