@@ -181,3 +181,26 @@ describe("thon.placement.yaml", () => {
     expect(readPlacementLock(join(file, "..", "absent.yaml"))).toEqual({});
   });
 });
+
+describe("the CLI on a single-host event", () => {
+  it("thon nodes and thon users move-node refuse, naming target.kind, and exit 1", async () => {
+    const { Command } = await import("commander");
+    const { registerConsoleCommands } = await import("../../console/cli.ts");
+    const { DockerStandIn, makeProject } = await import("../support/consoleFixture.ts");
+    const fx = makeProject();
+    try {
+      for (const args of [["nodes"], ["users", "move-node", "alice", "--to", "n2", "--yes"], ["nodes", "drain", "n1"]]) {
+        let err = "";
+        const program = new Command();
+        registerConsoleCommands(program, { cwd: fx.dir, docker: new DockerStandIn(), out: () => undefined, err: (t) => (err += t) });
+        process.exitCode = 0;
+        await program.parseAsync(["node", "thon", ...args]);
+        expect(process.exitCode, args.join(" ")).toBe(1);
+        expect(err, args.join(" ")).toMatch(/^thon: .*(one host|single|target\.kind: local)/);
+      }
+    } finally {
+      process.exitCode = 0;
+      fx.cleanup();
+    }
+  });
+});

@@ -121,3 +121,24 @@ describe("the backend is chosen by target.kind", () => {
     await expect(swarmIdleDocker(b.swarm!).cpuPercent("thon-alice")).rejects.toThrow("the engine of node n2 is not reachable from here");
   });
 });
+
+describe("what a move asks of the services", () => {
+  it("replicas, and waiting until no task runs after a scale to 0; thon nodes prints one line per node", async () => {
+    const { backend } = await swarmOf();
+    expect(await backend.replicas("thon-alice")).toBe(1);
+    expect(await backend.replicas("thon-nobody")).toBeUndefined();
+    await expect(backend.waitStopped("thon-alice", 50, 10)).rejects.toThrow("thon-alice still has a running task after 0 s");
+    await backend.scale("thon-alice", 0);
+    await backend.waitStopped("thon-alice", 1000, 10);
+    const { formatNodes } = await import("../../console/ops/nodeCommands.ts");
+    expect(formatNodes(await backend.nodes("ev"))).toBe(
+      [
+        "NODE  STATE  AVAILABILITY  RUNNING  MEMORY (ASSIGNED / NODE)",
+        "n1    ready  active        1/1      2.0 GiB / 64.0 GiB",
+        "n2    ready  active        0/2      0.0 GiB / 24.0 GiB",
+        "n3    ready  active        0/0      0.0 GiB / 24.0 GiB",
+        "",
+      ].join("\n"),
+    );
+  });
+});
