@@ -9,7 +9,7 @@ import { dockerOptions } from "../../infra/doctor/docker.ts";
 import { idleDocker, type IdleDocker } from "../idle/docker.ts";
 import { DockerodeSandboxes, socketOf, type SandboxDocker } from "./docker.ts";
 import { SwarmSandboxes, swarmIdleDocker } from "./swarm.ts";
-import { nodeDockerHost, swarmTargetOf, type SwarmTargetShape } from "./swarmTarget.ts";
+import { nodeDockerHost, swarmTargetOf, type SwarmTargetShape } from "../../infra/config/swarmTarget.ts";
 
 export interface Backend {
   readonly sandboxes: SandboxDocker;

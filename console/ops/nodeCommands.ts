@@ -10,7 +10,7 @@ import { OpError } from "./errors.ts";
 import type { DrainResult, MoveDeps, MoveResult } from "./nodeMove.ts";
 import { DockerNodeVolumes } from "./nodeVolumes.ts";
 import { placementFileOf, readPlacementLock, writePlacementLock } from "./placementLock.ts";
-import { nodeDockerHost, swarmTargetOf } from "./swarmTarget.ts";
+import { nodeDockerHost, swarmTargetOf } from "../../infra/config/swarmTarget.ts";
 
 export async function moveDepsFor(ctx: OpContext, env: NodeJS.ProcessEnv, action: string, target: string): Promise<MoveDeps> {
   const event = ctx.project.event();

@@ -10,7 +10,7 @@
 // source volumes are never deleted: the organizer removes them once happy.
 import type { Event } from "../../infra/config/event.ts";
 import type { ParticipantPlan } from "../../infra/plan.ts";
-import type { SwarmTargetShape } from "./swarmTarget.ts";
+import type { SwarmTargetShape } from "../../infra/config/swarmTarget.ts";
 
 export interface VolumeMeasure {
   readonly files: number;

@@ -1,7 +1,7 @@
 // The event the console works on: the Pulumi project folder, the stack and
 // its thon.yaml. Every read goes to the file again (an organizer may edit it
 // by hand between two requests); writes are atomic (temp file, rename).
-import { swarmTargetOf } from "./swarmTarget.ts";
+import { swarmTargetOf } from "../../infra/config/swarmTarget.ts";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parse as parseYaml } from "yaml";

@@ -15,7 +15,7 @@ import { PassThrough } from "node:stream";
 import type { ContainerFacts, ContainerListing, ContainerSample, NodeFacts, SandboxDocker } from "./docker.ts";
 import { demux } from "./docker.ts";
 import type { IdleDocker } from "../idle/docker.ts";
-import { pinnedNode } from "./swarmTarget.ts";
+import { pinnedNode } from "../../infra/config/swarmTarget.ts";
 
 /** The fields of the Engine API's Service, Task and Node objects THON reads (API 1.41). */
 export interface SwarmService {

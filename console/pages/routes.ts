@@ -3,7 +3,7 @@
 // signed in, `/` is the participants table. Actions go to the REST API
 // (console/api) from app.js with the session's CSRF token, so a viewer's
 // missing buttons and the API's 403 are the same rule.
-import { swarmTargetOf } from "../ops/swarmTarget.ts";
+import { swarmTargetOf } from "../../infra/config/swarmTarget.ts";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";

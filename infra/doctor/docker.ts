@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { versionAtLeast } from "../apisix/versions.ts";
+import { swarmTargetOf } from "../config/swarmTarget.ts";
 import { fail, ok, reason, warn, type Check, type DoctorContext } from "./check.ts";
 
 /**
@@ -41,7 +42,9 @@ export interface EngineFacts {
 
 export async function checkEngine(ctx: DoctorContext): Promise<{ checks: Check[]; engine?: EngineFacts }> {
   const name = "Docker Engine";
-  const { target } = ctx.event;
+  // A swarm's engine here is its manager's (target.dockerHost, as for local); the nodes are checked in swarm.ts.
+  const swarm = swarmTargetOf(ctx.event);
+  const target = swarm ? { kind: "local" as const, dockerHost: swarm.dockerHost } : ctx.event.target;
   if (target.kind !== "local") {
     return { checks: [warn(name, `the target is ${target.user}@${target.host} over SSH; this host's engine is not the one used`, `run \`npx thon doctor\` on ${target.host}`)] };
   }

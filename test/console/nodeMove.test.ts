@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { drainNode, moveParticipant, MoveRefused, type MoveDeps, type MoveServices } from "../../console/ops/nodeMove.ts";
 import { readPlacementLock, writePlacementLock } from "../../console/ops/placementLock.ts";
-import type { SwarmTargetShape } from "../../console/ops/swarmTarget.ts";
+import type { SwarmTargetShape } from "../../infra/config/swarmTarget.ts";
 import { planEvent } from "../../infra/plan.ts";
 import { makeEvent } from "../support/events.ts";
 import { StandInNodeVolumes } from "../support/nodeVolumesStandIn.ts";

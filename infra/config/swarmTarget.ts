@@ -4,7 +4,7 @@
 // LEAD: declared here in the SWARM.md shape until infra/config (branch
 // `placement`) has target.kind swarm; at merge, replace SwarmTargetShape with
 // the schema's type and keep swarmTargetOf as the narrowing.
-import type { Event } from "../../infra/config/event.ts";
+import type { Event } from "./event.ts";
 
 export interface SwarmNodeDecl {
   readonly name: string;
