@@ -51,6 +51,7 @@ const FILTERS = [
   ["oom", "OOM"],
   ["stopped", "stopped"],
   ["missing", "no container"],
+  ["host-down", "host down"],
   ["connected", "connected"],
   ["idle", "not connected"],
 ] as const;
