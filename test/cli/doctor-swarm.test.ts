@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkSwarm, plannedLabels } from "../../infra/doctor/swarm.ts";
-import { formatDoctor } from "../../infra/doctor/doctor.ts";
+import { formatDoctor, runDoctor } from "../../infra/doctor/doctor.ts";
 import type { SwarmTargetShape } from "../../infra/config/swarmTarget.ts";
 import { makeEvent } from "../support/events.ts";
 import { standInNode, startEngineStandIn, type EngineStandIn, type SwarmState } from "../support/dockerEngineStandIn.ts";
@@ -83,6 +83,14 @@ describe("thon doctor on a swarm target", () => {
     const [none] = await checkSwarm(ctx(), target("unix:///nonexistent/docker.sock"));
     expect(none).toMatchObject({ name: "Swarm manager", status: "fail", detail: expect.stringContaining("no engine answers at unix:///nonexistent/docker.sock") });
   });
+
+  it("runDoctor on a swarm target: the manager's engine is the Docker Engine line, then the node lines", async () => {
+    const event = { ...ctx().event, target: target(manager.dockerHost) as never };
+    const checks = await runDoctor(event, { projectDir: ".", env });
+    expect(checks[0]).toMatchObject({ name: "Docker Engine", status: "ok", detail: `Docker 20.10.24 (API 1.41) at ${manager.dockerHost}` });
+    const names = checks.map((c) => c.name);
+    expect(names.slice(names.indexOf("Swarm manager"), names.indexOf("Swarm manager") + 3)).toEqual(["Swarm manager", "Node n1", "Image on n1"]);
+  }, 30_000);
 
   it("the planned labels are the user's and the node's name", () => {
     expect(plannedLabels({ name: "n1", address: "a", memory: 1, labels: { gpu: "true" } })).toEqual({ gpu: "true", "org.thon.node": "n1" });
