@@ -3,8 +3,7 @@
 // thon.yaml and an apply through the console's queue (so it waits behind, and
 // is audited like, any other change). The logic is in nodeMove.ts.
 import type { OpContext } from "./context.ts";
-import { sandboxBackend } from "./backend.ts";
-import { nodeEngines } from "./backend.ts";
+import { nodeEngines, sandboxBackend } from "./backend.ts";
 import type { NodeFacts } from "./docker.ts";
 import { OpError } from "./errors.ts";
 import type { DrainResult, MoveDeps, MoveResult } from "./nodeMove.ts";
