@@ -19,6 +19,8 @@ import * as ops from "./ops/operations.ts";
 import { consoleOpenApiDocument, defaultConsoleListen, openAudit, openConsole, type OpenConsole, type OpenConsoleOptions } from "./main.ts";
 import { consoleServices, DEFAULT_DATA_DIR, parseListen, renderConsoleUnit, serveApp } from "./server.ts";
 import { projectDir as findProjectDir } from "../infra/cli/main.ts";
+import { drainNode, moveParticipant, MoveRefused, planMove } from "./ops/nodeMove.ts";
+import { formatDrain, formatMove, formatNodes, moveDepsFor } from "./ops/nodeCommands.ts";
 
 export interface ConsoleCliDeps {
   /** Opens the whole console (console/main.ts); tests pass stand-ins for Docker and the applier through it. */
@@ -220,6 +222,76 @@ export function registerConsoleCommands(program: Command, deps: ConsoleCliDeps =
         const abort = new AbortController();
         process.once("SIGINT", () => abort.abort());
         for await (const l of ctx.docker.follow(r.containerId, Number(o.tail), abort.signal)) out(l + "\n");
+      }),
+    );
+
+  // --- swarm nodes ---------------------------------------------------------------------------
+  /** A refused move: the reason and the field, exit 1; nothing was changed. */
+  const refused = (e: unknown): never => {
+    if (e instanceof MoveRefused) throw new OpError("conflict", e.message, "nothing was changed; fix what the message names and run it again", e.field);
+    throw e;
+  };
+
+  users
+    .command("move-node")
+    .description("swarm: move a participant to another node, carrying their home and workspace (or refuse, changing nothing)")
+    .argument("<name>", "participant")
+    .requiredOption("--to <node>", "the node to move them to (a name of target.nodes)")
+    .option("--yes", "move (without it: say what would happen)", false)
+    .option("--stack <name>", "the Pulumi stack", "dev")
+    .action(async (name: string, o: { to: string; yes: boolean }, cmd: Command) =>
+      run(cmd, async () => {
+        const ctx = await localContext(cmd);
+        const moveDeps = await moveDepsFor(ctx, env, "users.move-node", name);
+        if (!o.yes) {
+          const plan = (() => { try { return planMove(moveDeps, name, o.to); } catch (e) { return refused(e); } })();
+          out(`would move ${name} from ${plan.from} to ${o.to}: stop their service, copy ${plan.volumes.join(", ")} to ${o.to} and verify, record ${o.to} in thon.placement.yaml, apply
+run again with --yes to move
+`);
+          return;
+        }
+        ctx.audit.record({ actor: ctx.principal.id, action: "users.move-node", target: name, result: "started", detail: `to ${o.to}` });
+        const r = await moveParticipant(moveDeps, name, o.to).catch(refused);
+        ctx.audit.record({ actor: ctx.principal.id, action: "users.move-node", target: name, result: "ok", detail: `${r.from} -> ${r.to}` });
+        out(formatMove(r));
+      }),
+    );
+
+  const nodes = program
+    .command("nodes")
+    .description("swarm: the nodes with their state, participants and memory")
+    .option("--stack <name>", "the Pulumi stack", "dev")
+    .action(async (_o: unknown, cmd: Command) =>
+      run(cmd, async () => {
+        const ctx = await localContext(cmd);
+        const list = await ctx.status.nodes(ctx.project.plan().event);
+        if (list === null) throw new OpError("conflict", "this event runs on one host (no swarm target): no nodes to list", "see thon users / the console for the sandboxes", "target.kind");
+        out(formatNodes(list));
+      }),
+    );
+
+  nodes
+    .command("drain")
+    .description("swarm: move every participant off a node (for maintenance), each to the node with the most free memory, carrying their workspace")
+    .argument("<node>", "the node to empty")
+    .option("--yes", "move (without it: say who is on it)", false)
+    .option("--stack <name>", "the Pulumi stack", "dev")
+    .action(async (node: string, o: { yes: boolean }, cmd: Command) =>
+      run(cmd, async () => {
+        const ctx = await localContext(cmd);
+        const moveDeps = await moveDepsFor(ctx, env, "nodes.drain", node);
+        if (!o.yes) {
+          const here = Object.entries(moveDeps.assignment).filter(([, n]) => n === node).map(([u]) => u).sort();
+          out(`${node} holds ${here.length} participant(s): ${here.join(", ") || "none"}
+run again with --yes to move them
+`);
+          return;
+        }
+        ctx.audit.record({ actor: ctx.principal.id, action: "nodes.drain", target: node, result: "started" });
+        const r = await drainNode(moveDeps, node).catch(refused);
+        ctx.audit.record({ actor: ctx.principal.id, action: "nodes.drain", target: node, result: r.refused.length === 0 ? "ok" : "error", detail: formatDrain(r) });
+        out(formatDrain(r));
+        if (r.refused.length > 0) process.exitCode = 1;
       }),
     );
 }

@@ -15,9 +15,8 @@ import type { SandboxDocker } from "./ops/docker.ts";
 import { Project } from "./ops/project.ts";
 import { consoleServices, defaultListen } from "./server.ts";
 import { productionPages } from "./pages/production.ts";
-import Dockerode from "dockerode";
-import { IdleScheduler, idleDocker, idleRoutes, readSignals, SqliteParkRecords } from "./idle/index.ts";
-import { socketOf } from "./ops/docker.ts";
+import { IdleScheduler, idleRoutes, readSignals, SqliteParkRecords } from "./idle/index.ts";
+import { sandboxBackend } from "./ops/backend.ts";
 import { sqliteAuditList, sqliteUsageStore } from "./pages/storeBindings.ts";
 import { lastLlmCallAt, participantUsage } from "./idle/participantUsage.ts";
 
@@ -107,7 +106,7 @@ export async function openConsole(o: OpenConsoleOptions): Promise<OpenConsole> {
     // Idle parking (docs/idle.md): the organizers' /api/v1/idle, the participants' /wake and /me
     // (nginx strips /_thon/, so they sit at the root here), and the scheduler that parks.
     const project = consoleSection(o.projectDir, o.stack).project;
-    const idle = idleDocker(new Dockerode({ socketPath: socketOf(env.DOCKER_HOST) }));
+    const idle = sandboxBackend(project.event(), env).idle;
     const records = new SqliteParkRecords(store.db);
     const credentials = pages.pages.credentials!;
     const idleDeps = {

@@ -13,7 +13,8 @@ import type { PagesOptions } from "./pages/deps.ts";
 import { AutomationApplier } from "./apply/automation.ts";
 import { DeclarativeRunner, mockPreview } from "./apply/declarative.ts";
 import { OperationQueue } from "./apply/queue.ts";
-import { DockerodeSandboxes, type SandboxDocker } from "./ops/docker.ts";
+import type { SandboxDocker } from "./ops/docker.ts";
+import { sandboxBackend } from "./ops/backend.ts";
 import type { OpServices } from "./ops/context.ts";
 import { OpError } from "./ops/errors.ts";
 import { Project } from "./ops/project.ts";
@@ -59,7 +60,7 @@ export interface ConsoleDeps {
 export function consoleServices(deps: Omit<ConsoleDeps, "auth">): OpServices {
   const env = deps.env ?? process.env;
   const project = new Project({ projectDir: deps.projectDir, stack: deps.stack });
-  const docker = deps.docker ?? new DockerodeSandboxes();
+  const docker = deps.docker ?? sandboxBackend(project.event(), env).sandboxes;
   const queue = new OperationQueue(deps.stack);
   const applier = deps.applier ?? new AutomationApplier({ projectDir: deps.projectDir, stack: deps.stack });
   const declarative = new DeclarativeRunner({ project, applier, queue, audit: deps.audit, offlinePreview: (a, b) => mockPreview(a, b) });

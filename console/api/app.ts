@@ -136,6 +136,7 @@ export function createConsoleApp(options: ConsoleAppOptions): OpenAPIHono<Consol
     { op: ops.participantRecreate, method: "post", path: `${P}/:name/recreate`, params: ["name"], tag: "participants" },
     { op: ops.participantRestart, method: "post", path: `${P}/:name/restart`, params: ["name"], tag: "participants" },
     { op: ops.groupsList, method: "get", path: G, tag: "groups" },
+    { op: ops.nodesList, method: "get", path: "/api/v1/nodes", tag: "nodes" },
     { op: ops.groupAdd, method: "post", path: G, tag: "groups" },
     { op: ops.groupRemove, method: "post", path: `${G}/:name/remove`, params: ["name"], tag: "groups" },
     { op: ops.groupRename, method: "post", path: `${G}/:name/rename`, params: ["name"], tag: "groups" },

@@ -37,10 +37,9 @@ export interface IdleCliDeps {
 
 /** The real context: thon.yaml's plan, dockerd on its default socket, the console's store in the data folder. */
 async function loadLocal(o: { stack: string; data?: string }): Promise<IdleCliContext> {
-  const [{ default: Dockerode }, { Project }, { idleDocker }, { readSignals }, { openStore }, { SqliteParkRecords }, { SqliteAuditLog }, { Redactor }, { DEFAULT_DATA_DIR }] = await Promise.all([
-    import("dockerode"),
+  const [{ sandboxBackend }, { Project }, { readSignals }, { openStore }, { SqliteParkRecords }, { SqliteAuditLog }, { Redactor }, { DEFAULT_DATA_DIR }] = await Promise.all([
+    import("../ops/backend.ts"),
     import("../ops/project.ts"),
-    import("./docker.ts"),
     import("./signals.ts"),
     import("../store/store.ts"),
     import("./sqliteRecords.ts"),
@@ -50,7 +49,7 @@ async function loadLocal(o: { stack: string; data?: string }): Promise<IdleCliCo
   ]);
   const projectDir = findProjectDir(process.cwd());
   const project = new Project({ projectDir, stack: o.stack });
-  const docker = idleDocker(new Dockerode());
+  const docker = sandboxBackend(project.event()).idle;
   const store = openStore(resolve(o.data ?? join(projectDir, DEFAULT_DATA_DIR)));
   const records = new SqliteParkRecords(store.db);
   return {

@@ -26,6 +26,27 @@ export interface ContainerFacts {
   readonly image: string;
   /** HostConfig.Memory in bytes; 0 = no limit. */
   readonly memoryLimit: number;
+  /** Swarm: the node holding the participant (its pinned node, else its task's). */
+  readonly node?: string;
+  /** Swarm: why the participant's node cannot run it now (node down or unreachable, task orphaned); absent when it can. */
+  readonly hostDown?: string;
+}
+
+/** Swarm: one node as the status page summarises it. */
+export interface NodeFacts {
+  readonly node: string;
+  /** The swarm's view: ready, down, unknown, disconnected. */
+  readonly state: string;
+  /** active, pause, drain. */
+  readonly availability: string;
+  /** The event's participants pinned to it. */
+  readonly participants: number;
+  /** Of those, with a running task. */
+  readonly running: number;
+  /** Memory limits of its running participants (bytes). */
+  readonly memoryAssignedBytes: number;
+  /** What the node's engine reports (bytes); 0 when unknown. */
+  readonly memoryBytes: number;
 }
 
 export interface ContainerSample {
@@ -48,6 +69,8 @@ export interface SandboxDocker {
   logs(id: string, tail: number): Promise<string[]>;
   /** Follows the log until `signal` aborts; each line once. */
   follow(id: string, tail: number, signal: AbortSignal): AsyncIterable<string>;
+  /** Swarm: every node of the swarm with the event's participants on it; undefined on a single host. */
+  nodes?(event: string): Promise<NodeFacts[]>;
 }
 
 const dateOrNull = (s: string | undefined) => (!s || s.startsWith("0001-") ? null : s);

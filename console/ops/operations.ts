@@ -22,7 +22,7 @@ import { notConfigured } from "./services.ts";
 /** An existing participant or group (reserved names cannot exist, so the plain pattern). */
 const existingName = z.string({ error: `must be a string (${NAME_RULE})` }).regex(NAME_PATTERN, { error: `must be ${NAME_RULE}` });
 
-export const CONTAINER_STATES = ["running", "exited", "restarting", "oom-killed", "created", "paused", "dead", "missing"] as const;
+export const CONTAINER_STATES = ["running", "exited", "restarting", "oom-killed", "created", "paused", "dead", "missing", "host-down"] as const;
 const boolParam = z.enum(["true", "false"], { error: 'must be "true" or "false"' }).transform((v) => v === "true");
 
 export const declarativeOptions = {
@@ -247,6 +247,18 @@ export const groupsList = defineOp({
   },
 });
 
+export const nodesList = defineOp({
+  name: "nodes.list",
+  kind: "read",
+  role: "viewer",
+  summary: "Swarm target: every node with its state, availability, participants and memory (assigned to running participants, and the node's); an empty list on a single host",
+  input: z.object({}).strict(),
+  async run(ctx) {
+    const nodes = await ctx.status.nodes(ctx.project.plan().event);
+    return { swarm: nodes !== null, items: nodes ?? [] };
+  },
+});
+
 // --- declarative ---------------------------------------------------------------------
 
 const decl = <S extends z.ZodRawShape>(shape: S) => z.object({ ...shape, ...declarativeOptions }).strict();
@@ -462,7 +474,7 @@ export const gatewayGet = defineOp({
 
 /** Every operation, by name: what the API and the CLI are built from. */
 export const OPERATIONS: readonly Operation[] = [
-  eventGet, participantsList, participantGet, participantLogs, groupsList,
+  eventGet, participantsList, participantGet, participantLogs, groupsList, nodesList,
   participantAdd, participantRemove, participantRename, participantMove, participantStart, participantStop,
   participantResetPassword, participantRecreate, groupAdd, groupRemove, groupRename, groupStart, groupStop,
   participantRestart, participantsBulk, operationsList, operationGet, lemonadeGet, lemonadeLoad, lemonadeUnload, gatewayGet,

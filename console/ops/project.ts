@@ -1,6 +1,7 @@
 // The event the console works on: the Pulumi project folder, the stack and
 // its thon.yaml. Every read goes to the file again (an organizer may edit it
 // by hand between two requests); writes are atomic (temp file, rename).
+import { swarmTargetOf } from "../../infra/config/swarmTarget.ts";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -72,7 +73,11 @@ export class Project {
     const sandbox = engineUrn(this.stack, this.projectName, "", "thon:sandbox:Sandbox", p.resourceNames.sandbox);
     return {
       password: engineUrn(this.stack, this.projectName, sandbox, "random:index/randomPassword:RandomPassword", p.resourceNames.password),
-      container: engineUrn(this.stack, this.projectName, sandbox, "docker:index/container:Container", p.resourceNames.container),
+      // Swarm: the participant's docker.Service, named as the container would be (SWARM.md).
+      // LEAD: assumes the Service stays a child of the thon:sandbox:Sandbox component (branch swarmsvc).
+      container: swarmTargetOf(this.event())
+        ? engineUrn(this.stack, this.projectName, sandbox, "docker:index/service:Service", p.resourceNames.container)
+        : engineUrn(this.stack, this.projectName, sandbox, "docker:index/container:Container", p.resourceNames.container),
     };
   }
 }

@@ -6,14 +6,17 @@
 import type { ParticipantPlan } from "../../infra/plan.ts";
 import type { RunState } from "../../infra/config/schema.ts";
 import { mapBounded } from "./bounded.ts";
-import type { ContainerFacts, ContainerSample, SandboxDocker } from "./docker.ts";
+import type { ContainerFacts, ContainerSample, NodeFacts, SandboxDocker } from "./docker.ts";
 import { probeHealthz, type Healthz } from "./healthz.ts";
 
-export type ContainerState = "running" | "exited" | "restarting" | "oom-killed" | "created" | "paused" | "dead" | "missing";
+/** host-down (swarm): the participant's node is down or unreachable; not a crash, its home comes back with the node. */
+export type ContainerState = "running" | "exited" | "restarting" | "oom-killed" | "created" | "paused" | "dead" | "missing" | "host-down";
 
 export interface LiveStatus {
   readonly name: string;
   readonly declared: RunState;
+  /** Swarm: the node holding the participant; null on a single host. */
+  readonly node: string | null;
   readonly container: {
     readonly id: string | null;
     readonly state: ContainerState;
@@ -21,6 +24,8 @@ export interface LiveStatus {
     readonly restartCount: number;
     readonly startedAt: string | null;
     readonly finishedAt: string | null;
+    /** host-down: what the swarm says of the node. */
+    readonly hostDown?: string;
   };
   readonly codeServer: {
     /** alive: a client connection kept code-server's heart beating; expired: none lately; unreachable: no answer on the socket. */
@@ -69,6 +74,11 @@ export class StatusService {
     return new Map(statuses.map((s) => [s.name, s]));
   }
 
+  /** Swarm: the per-node summary (state, availability, participants, memory); null on a single host. */
+  async nodes(event: string): Promise<NodeFacts[] | null> {
+    return this.docker.nodes ? this.docker.nodes(event) : null;
+  }
+
   private cpuPercent(id: string, s: ContainerSample): { percent: number } | null {
     const prev = this.previous.get(id);
     this.previous.set(id, s);
@@ -84,6 +94,7 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
 
 export function containerState(f: ContainerFacts | undefined): ContainerState {
   if (!f) return "missing";
+  if (f.hostDown !== undefined) return "host-down";
   if (f.oomKilled && !f.running) return "oom-killed";
   if (f.restarting) return "restarting";
   switch (f.status) {
@@ -120,6 +131,7 @@ export function describe(
   const status: Omit<LiveStatus, "summary"> = {
     name: p.name,
     declared: p.state,
+    node: f?.node ?? null,
     container: {
       id: f?.id ?? null,
       state,
@@ -127,6 +139,7 @@ export function describe(
       restartCount: f?.restartCount ?? 0,
       startedAt: f?.startedAt ?? null,
       finishedAt: f?.finishedAt ?? null,
+      ...(f?.hostDown !== undefined ? { hostDown: f.hostDown } : {}),
     },
     codeServer,
     memory,
@@ -142,6 +155,7 @@ const mib = (b: number) => (b >= 1024 ** 3 ? `${round1(b / 1024 ** 3)} GiB` : `$
 export function summarize(s: Omit<LiveStatus, "summary">, health: Healthz | undefined, now: number): string {
   const c = s.container;
   const restarts = c.restartCount > 0 ? `, restarted ${c.restartCount} time${c.restartCount === 1 ? "" : "s"}` : "";
+  if (c.state === "host-down") return `host down: ${c.hostDown ?? `node ${s.node} is unreachable`}; its participants come back with their homes when the node returns (or move them: thon users move-node)`;
   if (s.declared === "stopped") {
     if (c.state === "running") return "running, but thon.yaml says stopped: apply to stop it";
     return "stopped, as thon.yaml says";

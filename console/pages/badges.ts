@@ -5,7 +5,7 @@ import type { LiveStatus } from "../ops/status.ts";
 import type { ParticipantRow } from "../ops/operations.ts";
 import type { Html } from "./layout.ts";
 
-export type Badge = "running" | "starting" | "restarting" | "crashed" | "oom" | "stopped" | "missing" | "unknown";
+export type Badge = "running" | "starting" | "restarting" | "crashed" | "oom" | "stopped" | "missing" | "host-down" | "unknown";
 
 const STARTING_GRACE_MS = 60_000;
 
@@ -23,6 +23,9 @@ export function badgeOf(r: { declared: "running" | "stopped"; status: LiveStatus
       return r.declared === "stopped" ? "stopped" : "crashed";
     case "missing":
       return r.declared === "stopped" ? "stopped" : "missing";
+    case "host-down":
+      // Its node is down: not a crash of the sandbox (swarm).
+      return "host-down";
     case "created":
       return "starting";
     case "paused":
@@ -34,7 +37,7 @@ export function badgeOf(r: { declared: "running" | "stopped"; status: LiveStatus
   }
 }
 
-const LABEL: Record<Badge, string> = { running: "running", starting: "starting", restarting: "restarting", crashed: "crashed", oom: "OOM", stopped: "stopped", missing: "no container", unknown: "unknown" };
+const LABEL: Record<Badge, string> = { running: "running", starting: "starting", restarting: "restarting", crashed: "crashed", oom: "OOM", stopped: "stopped", missing: "no container", "host-down": "host down", unknown: "unknown" };
 
 export function badge(b: Badge): Html {
   return html`<span class="badge b-${b}">${LABEL[b]}</span>`;

@@ -10,6 +10,8 @@ import type { Html } from "./layout.ts";
 export interface RowOptions {
   readonly organizer: boolean;
   readonly passwords: boolean;
+  /** A Swarm target: a Node column (which node holds each participant). */
+  readonly nodes?: boolean;
 }
 
 export function participantRow(r: ParticipantRow, o: RowOptions): Html {
@@ -21,7 +23,8 @@ export function participantRow(r: ParticipantRow, o: RowOptions): Html {
 <td data-label="Name"><a href="/participants/${n}">${n}</a></td>
 <td data-label="Status" class="status" title="${r.status?.summary ?? "no live status"}">${rowBadges(r)}</td>
 <td data-label="Memory">${memoryMeter(r.status)}</td>
-<td data-label="Group">${r.group}</td>
+${o.nodes ? html`<td data-label="Node">${r.status?.node ?? "–"}</td>
+` : ""}<td data-label="Group">${r.group}</td>
 <td data-label="URL" class="url"><a href="${r.url}" rel="noreferrer" target="_blank">${r.url.replace(/^https?:\/\//, "")}</a></td>
 ${o.organizer
     ? html`<td data-label="Actions" class="actions">
@@ -48,6 +51,7 @@ const FILTERS = [
   ["oom", "OOM"],
   ["stopped", "stopped"],
   ["missing", "no container"],
+  ["host-down", "host down"],
   ["connected", "connected"],
   ["idle", "not connected"],
 ] as const;
@@ -80,7 +84,7 @@ ${o.organizer
 <caption class="sr-only">Participants, live status</caption>
 <thead><tr>
   <th scope="col" class="sel">${o.organizer ? html`<input type="checkbox" id="pick-all" aria-label="Select all shown">` : html`<span class="sr-only">Selection</span>`}</th>
-  <th scope="col">Name</th><th scope="col">Status</th><th scope="col">Memory</th><th scope="col">Group</th><th scope="col">URL</th>${o.organizer ? html`<th scope="col">Actions</th>` : ""}
+  <th scope="col">Name</th><th scope="col">Status</th><th scope="col">Memory</th>${o.nodes ? html`<th scope="col">Node</th>` : ""}<th scope="col">Group</th><th scope="col">URL</th>${o.organizer ? html`<th scope="col">Actions</th>` : ""}
 </tr></thead>
 <tbody id="rows">
 ${o.rows.map((r) => participantRow(r, o))}

@@ -3,6 +3,7 @@
 // signed in, `/` is the participants table. Actions go to the REST API
 // (console/api) from app.js with the session's CSRF token, so a viewer's
 // missing buttons and the API's 403 are the same rule.
+import { swarmTargetOf } from "../../infra/config/swarmTarget.ts";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -118,7 +119,7 @@ export function mountPages(app: OpenAPIHono<ConsoleEnv>, o: MountPagesOptions): 
     const rows = plan.participants.map((x) => ({ name: x.name, group: x.group, declared: x.state, url: x.url, status: statuses.get(x.name) ?? null }));
     hub.seen(rows);
     const q = c.req.query();
-    const body = participantsPage({ rows, groups: event.groups.map((g) => g.name), organizer: isOrganizer(p), passwords: o.credentials !== undefined && event.sandbox.auth === "password", query: { ...(q.q ? { q: q.q } : {}), ...(q.group ? { group: q.group } : {}), ...(q.status ? { status: q.status } : {}) } });
+    const body = participantsPage({ rows, groups: event.groups.map((g) => g.name), organizer: isOrganizer(p), passwords: o.credentials !== undefined && event.sandbox.auth === "password", nodes: swarmTargetOf(event) !== undefined, query: { ...(q.q ? { q: q.q } : {}), ...(q.group ? { group: q.group } : {}), ...(q.status ? { status: q.status } : {}) } });
     return c.html(shell({ title: "Participants", active: "/", principal: p, event: event.name, bodyData: { live: "rows" } }, body));
   });
 
@@ -241,7 +242,7 @@ export function mountPages(app: OpenAPIHono<ConsoleEnv>, o: MountPagesOptions): 
 
   app.get("/pages/live", auth.require("viewer") as MiddlewareHandler, (c) => {
     const p = (c as Context<ConsoleEnv>).get("principal")!;
-    const rowOptions = { organizer: isOrganizer(p), passwords: passwords() };
+    const rowOptions = { organizer: isOrganizer(p), passwords: passwords(), nodes: swarmTargetOf(services.project.event()) !== undefined };
     return streamSSE(c, async (stream) => {
       let n = 0;
       const queue: string[] = [];

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { versionAtLeast } from "../apisix/versions.ts";
+import { swarmTargetOf } from "../config/swarmTarget.ts";
 import { fail, ok, reason, warn, type Check, type DoctorContext } from "./check.ts";
 
 /**
@@ -16,10 +17,18 @@ export const MIN_DOCKER_API = "1.41";
 /** A workspace's planning figure for free disk (a participant's checkout, dependencies and build output). */
 export const WORKSPACE_DISK_MIB = 1024;
 
-/** dockerode options for a docker host URL (unix:///path, tcp://host:port). */
-export function dockerOptions(dockerHost: string): Docker.DockerOptions {
+/**
+ * dockerode options for a docker host URL (unix:///path, tcp://host:port,
+ * ssh://user@host[:port]: docker-modem dials `docker system dial-stdio` over
+ * ssh2, with the private key given or the SSH agent).
+ */
+export function dockerOptions(dockerHost: string, ssh: { privateKey?: Buffer | string } = {}): Docker.DockerOptions {
   const url = new URL(dockerHost);
   if (url.protocol === "unix:") return { socketPath: url.pathname };
+  if (url.protocol === "ssh:") {
+    const auth = ssh.privateKey ? { privateKey: ssh.privateKey } : process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {};
+    return { protocol: "ssh", host: url.hostname, port: Number(url.port || 22), username: decodeURIComponent(url.username || "root"), sshOptions: auth } as Docker.DockerOptions;
+  }
   if (url.protocol === "tcp:" || url.protocol === "http:") return { host: url.hostname, port: Number(url.port || 2375), protocol: "http" };
   if (url.protocol === "https:") return { host: url.hostname, port: Number(url.port || 2376), protocol: "https" };
   throw new Error(`unsupported docker host ${dockerHost}`);
@@ -33,8 +42,9 @@ export interface EngineFacts {
 
 export async function checkEngine(ctx: DoctorContext): Promise<{ checks: Check[]; engine?: EngineFacts }> {
   const name = "Docker Engine";
-  const { target } = ctx.event;
-  // swarm: dockerHost is the manager's engine, checked like a local one.
+  // A swarm's engine here is its manager's (target.dockerHost, as for local); the nodes are checked in swarm.ts.
+  const swarm = swarmTargetOf(ctx.event);
+  const target = swarm ? { kind: "local" as const, dockerHost: swarm.dockerHost } : ctx.event.target;
   if (target.kind === "ssh") {
     return { checks: [warn(name, `the target is ${target.user}@${target.host} over SSH; this host's engine is not the one used`, `run \`npx thon doctor\` on ${target.host}`)] };
   }

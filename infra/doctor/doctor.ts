@@ -5,6 +5,8 @@ import type { Check, DoctorContext } from "./check.ts";
 import { checkDisk, checkEngine, checkImage } from "./docker.ts";
 import { checkMemory, checkNginx, checkPorts, checkSocketGroup } from "./host.ts";
 import { checkPulumi } from "./pulumi.ts";
+import { checkSwarm } from "./swarm.ts";
+import { swarmTargetOf } from "../config/swarmTarget.ts";
 import { checkApisix, checkLemonade } from "./llm.ts";
 
 export type { Check } from "./check.ts";
@@ -14,6 +16,8 @@ export async function runDoctor(event: Event, options: Omit<DoctorContext, "even
   const { checks: engineChecks, engine } = await checkEngine(ctx);
   const checks = [...engineChecks];
   if (engine) checks.push(await checkDisk(ctx, engine), await checkImage(ctx, engine));
+  const swarm = swarmTargetOf(event);
+  if (swarm) checks.push(...(await checkSwarm(ctx, swarm)));
   checks.push(...(await checkNginx(ctx)), ...(await checkPorts(ctx)), await checkSocketGroup(ctx));
   checks.push(...(await checkPulumi(ctx)), checkMemory(ctx));
   if (event.lemonade.enabled) checks.push(await checkLemonade(ctx));

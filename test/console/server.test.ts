@@ -215,7 +215,7 @@ describe("install and documents", () => {
     }
     expect(doc.components.schemas.Error).toBeDefined();
     expect(JSON.stringify(doc.paths["/api/v1/participants"])).toContain('"name":"pageSize"');
-    expect(program.commands.find((c) => c.name() === "users")!.commands.map((c) => c.name())).toEqual(["restart", "recreate", "reset-password", "logs"]);
+    expect(program.commands.find((c) => c.name() === "users")!.commands.map((c) => c.name())).toEqual(["restart", "recreate", "reset-password", "logs", "move-node"]);
   });
 
   it("the docs page and swagger-ui's files come from this process (no CDN), under a strict CSP", async () => {
