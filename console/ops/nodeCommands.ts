@@ -8,7 +8,7 @@ import type { NodeFacts } from "./docker.ts";
 import { OpError } from "./errors.ts";
 import type { DrainResult, MoveDeps, MoveResult } from "./nodeMove.ts";
 import { DockerNodeVolumes } from "./nodeVolumes.ts";
-import { placementFileOf, readPlacementLock, writePlacementLock } from "./placementLock.ts";
+import { placementLockPath, readPlacementLock, updatePlacementLock } from "../../infra/config/placementLock.ts";
 import { nodeDockerHost, swarmTargetOf } from "../../infra/config/swarmTarget.ts";
 
 export async function moveDepsFor(ctx: OpContext, env: NodeJS.ProcessEnv, action: string, target: string): Promise<MoveDeps> {
@@ -16,7 +16,7 @@ export async function moveDepsFor(ctx: OpContext, env: NodeJS.ProcessEnv, action
   const swarm = swarmTargetOf(event);
   if (!swarm) throw new OpError("conflict", `${action} needs a swarm target; this event runs on one host (target.kind: ${event.target.kind})`, "nothing to move: every participant is on this host", "target.kind");
   const backend = sandboxBackend(event, env).swarm!;
-  const lockFile = placementFileOf(ctx.project.eventFile);
+  const lockFile = placementLockPath(ctx.project.eventFile);
   const lock = readPlacementLock(lockFile);
   // The lock first; a participant it does not have yet is where their service is pinned.
   const assignment: Record<string, string> = {};
@@ -32,7 +32,7 @@ export async function moveDepsFor(ctx: OpContext, env: NodeJS.ProcessEnv, action
     assignment,
     services: backend,
     volumes: new DockerNodeVolumes(nodeEngines(swarm, env), event.sandbox.image),
-    writeLock: (changes) => writePlacementLock(lockFile, changes),
+    writeLock: (changes) => updatePlacementLock(lockFile, changes),
     apply: async () => {
       const { done } = ctx.declarative.submit({ action, target }, { confirm: true, actor: ctx.principal.id, ifBusy: "wait" });
       const rec = await done;

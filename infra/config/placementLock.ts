@@ -9,6 +9,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from "y
 import { NAME_PATTERN, NAME_RULE } from "./names.ts";
 import { ThonConfigError, type ConfigProblem } from "./load.ts";
 import type { SwarmPlan } from "../plan.ts";
+import { keepStyle } from "../cli/edit.ts";
 
 export type PlacementLock = Readonly<Record<string, string>>;
 
@@ -116,10 +117,30 @@ function headerOf(text: string | undefined): string | undefined {
  * lock, which would lose where people's homes are.
  */
 export function writePlacementLock(path: string, lock: PlacementLock): void {
-  const text = renderPlacementLock(lock, headerOf(readText(path)));
+  writeAtomically(path, renderPlacementLock(lock, headerOf(readText(path))));
+}
+
+function writeAtomically(path: string, text: string): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   writeFileSync(temp, text, { mode: 0o644 });
   renameSync(temp, path);
+}
+
+/**
+ * Sets some users' nodes (a move, a drain) and leaves the rest of the file as
+ * it is: comments, including one an organizer put on a line, and order (new
+ * users go after the others, in name order), through yaml's Document API as
+ * infra/cli/edit.ts keeps thon.yaml's. Atomic like writePlacementLock.
+ */
+export function updatePlacementLock(path: string, changes: Readonly<Record<string, string>>): void {
+  const text = readText(path) ?? renderPlacementLock({});
+  parsePlacementLock(text, path); // refuse to edit a broken lock
+  const doc = parseDocument(text);
+  if (!isMap(doc.get("placement"))) doc.set("placement", doc.createNode({}));
+  const placement = doc.get("placement");
+  if (isMap(placement)) placement.flow = false; // a block mapping, one user a line
+  for (const user of Object.keys(changes).sort()) doc.setIn(["placement", user], changes[user]);
+  writeAtomically(path, doc.toString(keepStyle(text)));
 }
 
 /**

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { drainNode, moveParticipant, MoveRefused, type MoveDeps, type MoveServices } from "../../console/ops/nodeMove.ts";
-import { readPlacementLock, writePlacementLock } from "../../console/ops/placementLock.ts";
+import { readPlacementLock, updatePlacementLock as writePlacementLock } from "../../infra/config/placementLock.ts";
 import type { SwarmTargetShape } from "../../infra/config/swarmTarget.ts";
 import { planEvent } from "../../infra/plan.ts";
 import { makeEvent } from "../support/events.ts";
