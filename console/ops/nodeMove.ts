@@ -11,6 +11,7 @@
 import type { Event } from "../../infra/config/event.ts";
 import type { ParticipantPlan } from "../../infra/plan.ts";
 import type { SwarmTargetShape } from "../../infra/config/swarmTarget.ts";
+import { PlacementError, placeParticipants } from "../../infra/placement.ts";
 
 export interface VolumeMeasure {
   readonly files: number;
@@ -175,11 +176,9 @@ export interface DrainResult {
 /**
  * Moves every participant off `node`, each to the other node with the most
  * free memory that fits (ties by node name; participants in name order:
- * SWARM.md's placement rule 3), carrying their volumes; one apply at the end
- * for those that moved. Those that cannot move stay, reported with why.
- *
- * LEAD: the choice repeats rule 3 of infra/placement.ts (branch `placement`);
- * at merge, call placeParticipants with the drained node left out instead.
+ * the planner's placement rule, infra/placement.ts), carrying their volumes;
+ * one apply at the end for those that moved. Those that cannot move stay,
+ * reported with why.
  */
 export async function drainNode(deps: MoveDeps, node: string): Promise<DrainResult> {
   if (!deps.target.nodes.some((n) => n.name === node)) throw new MoveRefused("", "node", `${node} is not a node of target.nodes (${deps.target.nodes.map((n) => n.name).join(", ")})`);
@@ -189,14 +188,12 @@ export async function drainNode(deps: MoveDeps, node: string): Promise<DrainResu
   const refused: { user: string; message: string }[] = [];
   for (const user of users) {
     const state = { ...deps, assignment };
-    const used = usedPerNode(state, user);
-    const candidates = deps.target.nodes
-      .filter((n) => n.name !== node && used.get(n.name)! + memoryOf(deps) <= n.memory)
-      .map((n) => ({ name: n.name, free: n.memory - used.get(n.name)! }))
-      .sort((a, b) => b.free - a.free || (a.name < b.name ? -1 : 1));
-    const to = candidates[0]?.name;
-    if (!to) {
-      refused.push({ user, message: `no other node has ${memoryOf(deps)} MiB free (${deps.target.nodes.filter((n) => n.name !== node).map((n) => `${n.name} ${used.get(n.name)}/${n.memory} MiB`).join(", ")})` });
+    let to: string;
+    try {
+      to = nodeForDrained(state, node, user);
+    } catch (err) {
+      if (!(err instanceof PlacementError)) throw err;
+      refused.push({ user, message: err.message });
       continue;
     }
     try {
@@ -208,4 +205,20 @@ export async function drainNode(deps: MoveDeps, node: string): Promise<DrainResu
   }
   if (moved.length > 0) await deps.apply();
   return { node, moved, refused };
+}
+
+/**
+ * Where the planner would put `user` if `node` were gone: everyone else stays
+ * where they are (the lock), and `user` gets the node with the most free
+ * memory that fits (placeParticipants' rule for a newcomer).
+ */
+function nodeForDrained(deps: Pick<MoveDeps, "target" | "assignment" | "event">, node: string, user: string): string {
+  const memoryMiB = deps.event.sandbox.memory;
+  const lock = Object.fromEntries(Object.entries(deps.assignment).filter(([u, n]) => u !== user && n !== node));
+  const placement = placeParticipants({
+    nodes: deps.target.nodes.filter((n) => n.name !== node).map((n) => ({ name: n.name, memoryMiB: n.memory })),
+    participants: [...Object.keys(lock), user].map((name) => ({ name, memoryMiB })),
+    lock,
+  });
+  return placement.assignment[user]!;
 }
