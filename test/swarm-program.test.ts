@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadEvent } from "../infra/config/load.ts";
 import type { RecordedResource } from "../infra/preview/evaluate.ts";
+import { diffEvaluations } from "../infra/preview/diff.ts";
+import { planEvent } from "../infra/plan.ts";
 import { find, runEvent, T } from "./support/program.ts";
 import { problemsOf } from "./support/events.ts";
 
@@ -205,5 +207,41 @@ describe("program on a swarm: what it refuses", () => {
   });
   it("refuses tls.mode provided (the edge trusts the nodes through the event CA)", () => {
     expect(problemsOf(`${header}tls:\n  mode: provided\n  certFile: /etc/ssl/a.pem\n  keyFile: /etc/ssl/a.key\n`).join("\n")).toMatch(/tls\.mode: .*target\.kind swarm needs the event CA/);
+  });
+});
+
+describe("program on a swarm: adding a node and a participant moves nobody", async () => {
+  const file = (nodes: string, users: string) => {
+    const f = join(dir, `blast-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(
+      f,
+      `event:\n  name: test\n  host: 127.0.0.1\ngroups:\n  alpha:\n    users: [${users}]\ntarget:\n  kind: swarm\n  dockerHost: tcp://127.0.0.1:2376\n  ssh: { user: root, port: 22, privateKeyFile: ./id_ed25519 }\n  nodes:\n${nodes}`,
+    );
+    return loadEvent(f);
+  };
+  const TWO = "    - { name: n1, address: 127.0.1.1, memory: 8GiB }\n    - { name: n2, address: 127.0.1.2, memory: 8GiB }\n";
+  const THREE = `${TWO}    - { name: n3, address: 127.0.1.3, memory: 8GiB }\n`;
+  const first = file(TWO, "alice, bob, carol, dave");
+  const before = await runEvent(first);
+  // What the first real update recorded in thon.placement.yaml.
+  const lock = planEvent(first).swarm!.lock;
+  const grown = { ...file(THREE, "alice, bob, carol, dave, erin"), placementLock: lock };
+  const after = await runEvent(grown);
+  const diff = diffEvaluations(before, after);
+
+  it("keeps everyone where the lock says; the newcomer goes to the emptiest node", () => {
+    const nodes = Object.fromEntries(planEvent(grown).participants.map((p) => [p.name, p.node]));
+    expect(nodes).toEqual({ ...lock, erin: "n3" });
+  });
+
+  it("only creates: the new node's labels, nginx and edge upstream, and the newcomer's own resources", () => {
+    expect(diff.changes.filter((c) => c.kind !== "create").map((c) => `${c.kind} ${c.name} ${c.inputs.join(",")}`)).toEqual([
+      // The edge's reload is told its new file list (as the one-host proxy's is); it restarts nobody.
+      "update thon-proxy-edge-reload stdin",
+    ]);
+    const created = diff.changes.map((c) => c.name);
+    expect(created.length).toBeGreaterThan(0);
+    const unrelated = created.filter((n) => !/erin|n3/.test(n));
+    expect(unrelated).toEqual([]);
   });
 });
