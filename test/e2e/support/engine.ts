@@ -668,9 +668,20 @@ export class Engine {
           return;
         }
         case TYPES.network: {
+          // resourceDockerNetworkDelete: remove, and while the engine answers
+          // "has active endpoints" (a service's tasks still detaching) retry,
+          // up to 30 s; gone (404) is done.
           const api = this.api(r, e);
-          await engineCall(api, `remove network ${entry.id}`, () => api.getNetwork(entry.id).remove(), [404]);
-          return;
+          const deadline = Date.now() + 30_000;
+          for (;;) {
+            try {
+              await engineCall(api, `remove network ${entry.id}`, () => api.getNetwork(entry.id).remove(), [404]);
+              return;
+            } catch (err) {
+              if (!/has active endpoints/.test((err as Error).message) || Date.now() > deadline) throw err;
+              await new Promise((res) => setTimeout(res, 500));
+            }
+          }
         }
         case TYPES.image: {
           const img = translateImage(r);

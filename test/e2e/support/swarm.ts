@@ -36,18 +36,17 @@
 // - Every name carries `thon-sw-<id>` (netns, cgroup parent, folder) and a
 //   record in /run/thon-swarm/<id>.json names the owning process; the next
 //   startSwarm() sweeps what a dead owner left (sweepSwarms()).
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { dockerAt, type Docker } from "./docker.ts";
+import { children, comm, killNetnsProcesses, must, pidsInNetns, rssBytes, run, sleep, startTime, type RunOptions, type RunResult } from "./hostProcesses.ts";
+import { REGISTRY, removeRecorded, SWARM_PREFIX, sweepSwarms, type SwarmRecord } from "./swarmSweep.ts";
 
-const execFileP = promisify(execFile);
+export { SWARM_PREFIX, sweepSwarms, type RunOptions, type RunResult };
 
-export const SWARM_PREFIX = "thon-sw-";
-const REGISTRY = "/run/thon-swarm";
 const SUBNET = "127.77.0";
 /** Where the test process can sit on the nodes' link (the hub namespace). */
 export const CLIENT_ADDRESS = `${SUBNET}.254`;
@@ -104,271 +103,16 @@ export interface SwarmOptions {
   readonly dataRoot?: "tmpfs" | "disk";
 }
 
-export interface RunResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export interface RunOptions {
-  readonly input?: string | Buffer;
-  readonly env?: Readonly<Record<string, string>>;
-  readonly timeoutMs?: number;
-}
-
 export interface NodeMemory {
   readonly dockerdBytes: number;
   readonly containerdBytes: number;
   readonly totalBytes: number;
 }
 
-interface Record_ {
-  readonly id: string;
-  readonly ownerPid: number;
-  readonly ownerStart: string;
-  readonly root: string;
-  readonly netns: string[];
-  readonly cgroupParents: string[];
-}
-
 interface NodeProc {
   child: ChildProcess | undefined;
   /** Host pid of the node's PID-namespace init (dockerd). */
   initPid: number | undefined;
-}
-
-/** `/proc/<pid>/stat` field 22 (start time): tells a live owner from a reused pid. */
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function run(file: string, args: readonly string[], opts: RunOptions & { baseEnv?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: { ...(opts.baseEnv ?? process.env), ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const timeout = opts.timeoutMs ?? 60_000;
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeout);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${file}: ${err.message}`));
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 + 9 : 1), stdout, stderr: signal ? `${stderr}(killed by ${signal} after ${timeout} ms)` : stderr });
-    });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(opts.input);
-  });
-}
-
-/** Runs a command that must succeed; the error names it and carries its stderr. */
-async function must(file: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
-  const r = await run(file, args, opts);
-  if (r.code !== 0) throw new Error(`swarm harness: \`${file} ${args.join(" ")}\` exited ${r.code}: ${r.stderr.trim()}`);
-  return r.stdout;
-}
-
-function netnsInode(name: string): number | undefined {
-  try {
-    return statSync(`/run/netns/${name}`).ino;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Host pids of every process in network namespace `name` (what `ip netns pids` prints). */
-function pidsInNetns(name: string): number[] {
-  const ino = netnsInode(name);
-  if (ino === undefined) return [];
-  const out: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readlinkSync(`/proc/${entry}/ns/net`) === `net:[${ino}]`) out.push(Number(entry));
-    } catch {
-      // gone meanwhile, or a kernel thread
-    }
-  }
-  return out;
-}
-
-/** The children of `pid`, across all its threads (a Go program forks from any of them). */
-function children(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
-      try {
-        return readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-      } catch {
-        return [];
-      }
-    });
-  } catch {
-    return [];
-  }
-}
-
-function comm(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-  } catch {
-    return undefined;
-  }
-}
-
-function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
-/** Kills every process of a node's network namespace and waits until none is left (bounded). */
-async function killNetnsProcesses(netns: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pids = pidsInNetns(netns);
-    if (pids.length === 0) return;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`swarm harness: processes ${pids.join(", ")} of ${netns} still alive after ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
-
-/** Removes a cgroup subtree under every v1 controller (and the unified tree); only empty cgroups can go, so retried briefly. */
-async function removeCgroups(parent: string, timeoutMs = 10_000): Promise<void> {
-  const base = "/sys/fs/cgroup";
-  const trees: string[] = [];
-  for (const ctrl of readdirSync(base)) {
-    const dir = join(base, ctrl, parent);
-    if (existsSync(dir)) trees.push(dir);
-  }
-  if (existsSync(join(base, parent))) trees.push(join(base, parent));
-  const removeTree = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeTree(join(dir, e.name));
-    rmdirSync(dir);
-  };
-  const deadline = Date.now() + timeoutMs;
-  for (const dir of trees) {
-    for (;;) {
-      try {
-        if (existsSync(dir)) removeTree(dir);
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw new Error(`swarm harness: cannot remove cgroup ${dir}: ${(err as Error).message}`);
-        await sleep(100);
-      }
-    }
-  }
-}
-
-function listCgroupParents(): string[] {
-  const names = new Set<string>();
-  for (const ctrl of readdirSync("/sys/fs/cgroup")) {
-    try {
-      for (const e of readdirSync(join("/sys/fs/cgroup", ctrl))) if (e.startsWith(SWARM_PREFIX)) names.add(e);
-    } catch {
-      // a file, not a controller
-    }
-  }
-  return [...names];
-}
-
-/** Unmounts whatever is mounted under `root` in this (the host's) mount namespace, deepest first: the nodes' tmpfs data-roots. */
-async function unmountUnder(root: string): Promise<void> {
-  const points = readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[4])
-    .filter((p): p is string => p !== undefined && p.startsWith(`${root}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const p of points) await must("umount", [p], { timeoutMs: 10_000 });
-}
-
-/** Removes what one swarm record names: processes, namespaces, cgroups, folders, the record. Every step runs; errors are collected. */
-async function removeRecorded(rec: Record_, log: (line: string) => void = () => undefined): Promise<string[]> {
-  const errors: string[] = [];
-  const step = async (what: string, fn: () => Promise<void> | void) => {
-    const t0 = Date.now();
-    try {
-      await fn();
-    } catch (err) {
-      errors.push(`${what}: ${(err as Error).message}`);
-    }
-    if (Date.now() - t0 > 1_000) log(`swarm: ${what} took ${Date.now() - t0} ms`);
-  };
-  // Nodes first (their death frees the mounts and cgroups), the hub last.
-  await Promise.all(rec.netns.map((ns) => step(`kill ${ns}`, () => killNetnsProcesses(ns))));
-  for (const ns of rec.netns) {
-    await step(`delete netns ${ns}`, async () => {
-      if (netnsInode(ns) !== undefined) await must("ip", ["netns", "delete", ns], { timeoutMs: 10_000 });
-    });
-  }
-  for (const cg of rec.cgroupParents) await step(`cgroup ${cg}`, () => removeCgroups(cg));
-  await step(`mounts under ${rec.root}`, () => unmountUnder(rec.root));
-  await step(`folder ${rec.root}`, () => rmSync(rec.root, { recursive: true, force: true, maxRetries: 3 }));
-  await step("record", () => rmSync(join(REGISTRY, `${rec.id}.json`), { force: true }));
-  return errors;
-}
-
-/**
- * Removes every swarm whose owning process is gone (a crashed or killed run):
- * recorded ones completely, and namespaces or cgroups named thon-sw-* that no
- * live record claims. Answers what it removed; never touches a live run's swarm.
- */
-export async function sweepSwarms(log: (line: string) => void = () => undefined): Promise<string[]> {
-  const removed: string[] = [];
-  const live = new Set<string>();
-  mkdirSync(REGISTRY, { recursive: true });
-  for (const file of readdirSync(REGISTRY)) {
-    if (!file.endsWith(".json")) continue;
-    let rec: Record_;
-    try {
-      rec = JSON.parse(readFileSync(join(REGISTRY, file), "utf8")) as Record_;
-    } catch {
-      rmSync(join(REGISTRY, file), { force: true });
-      continue;
-    }
-    if (startTime(rec.ownerPid) === rec.ownerStart) {
-      live.add(rec.id);
-      continue;
-    }
-    const errors = await removeRecorded(rec);
-    removed.push(`swarm ${rec.id} (owner ${rec.ownerPid} gone)${errors.length ? `, with errors: ${errors.join("; ")}` : ""}`);
-  }
-  const idOf = (name: string) => name.slice(SWARM_PREFIX.length).split("-")[0]!;
-  let netns: string[] = [];
-  try {
-    netns = readdirSync("/run/netns").filter((n) => n.startsWith(SWARM_PREFIX));
-  } catch {
-    // no namespaces at all
-  }
-  for (const ns of netns.filter((n) => !live.has(idOf(n))).sort((a, b) => Number(a.endsWith("-hub")) - Number(b.endsWith("-hub")))) {
-    await killNetnsProcesses(ns).catch(() => undefined);
-    await run("ip", ["netns", "delete", ns], { timeoutMs: 10_000 });
-    removed.push(`netns ${ns}`);
-  }
-  for (const cg of listCgroupParents().filter((c) => !live.has(idOf(c)))) {
-    await removeCgroups(cg, 2_000).then(
-      () => removed.push(`cgroup ${cg}`),
-      () => undefined,
-    );
-  }
-  for (const line of removed) log(`swarm sweep: removed ${line}`);
-  return removed;
 }
 
 export class Swarm {
@@ -519,7 +263,7 @@ export class Swarm {
     if (errors.length) throw new Error(`swarm harness: cleanup of ${this.id} left: ${errors.join("; ")}`);
   }
 
-  private record(): Record_ {
+  private record(): SwarmRecord {
     return {
       id: this.id,
       ownerPid: process.pid,
