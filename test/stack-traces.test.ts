@@ -84,5 +84,6 @@ describe("the program under node --import tsx (as Pulumi.yaml runs it)", () => {
     expect(r.limitBefore).toBe(10);
     expect(r.limitAfter).toBe(0);
     expect(r.resources).toBe(run("plan").resources);
-  });
+    // Two whole program runs in child processes: seconds when the machine is quiet, more under load.
+  }, 120_000);
 });

@@ -2,12 +2,13 @@
 // copy of this tree, up to the first line that needs the Pulumi CLI. The
 // lines are read from the README's marked block (commands, not prose), so the
 // text and this test cannot drift apart.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadEvent } from "../../infra/config/load.ts";
+import { startEngineStandIn, type EngineStandIn } from "../support/dockerEngineStandIn.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 
@@ -29,8 +30,42 @@ function freshClone(): string {
   return dir;
 }
 
+/**
+ * The fresh host's Docker engine: the Engine API stand-in, empty (no images),
+ * at the default /var/run/docker.sock of the walk-through's own mount
+ * namespace, so what doctor finds does not depend on whether this machine
+ * runs a dockerd (CI runs npm test before it starts one).
+ */
+let engine: EngineStandIn;
+beforeAll(async () => {
+  engine = await startEngineStandIn();
+});
+afterAll(async () => {
+  await engine?.close();
+});
+
+/** bash .walk.sh in a private mount namespace whose /run holds only docker.sock, the stand-in's socket. */
+function inFreshHostNamespace(): string[] {
+  const setup = `mount -t tmpfs tmpfs /run && touch /run/docker.sock && mount --bind "${engine.socketPath}" /run/docker.sock && exec bash .walk.sh`;
+  return ["unshare", "--mount", "--propagation", "private", "sh", "-c", setup];
+}
+
+function runAsync(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeout: number }): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeout);
+    child.on("error", reject);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stderr });
+    });
+  });
+}
+
 describe("the organizer's walk-through, as written", () => {
-  it("runs init, doctor and prepare on a fresh clone; then the Pulumi CLI is the first thing missing", () => {
+  it("runs init, doctor and prepare on a fresh clone; then the Pulumi CLI is the first thing missing", async () => {
     const lines = walkThrough();
     const firstPulumi = lines.findIndex((l) => /^pulumi /.test(l));
     expect(lines[0]).toBe("npm ci");
@@ -44,8 +79,10 @@ describe("the organizer's walk-through, as written", () => {
     writeFileSync(join(clone, ".walk.sh"), script + "\n");
     // npm's update check is off (it would ask the registry); this machine has no internet: THON_OFFLINE=1 keeps prepare from trying the download (it names why).
     const env = { PATH: "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: mkdtempSync(join(tmpdir(), "thon-home-")), THON_OFFLINE: "1", npm_config_update_notifier: "false" };
-    const run = spawnSync("bash", [".walk.sh"], { cwd: clone, env, encoding: "utf8", timeout: 240_000 });
-    expect(run.status).toBe(0);
+    const [cmd, ...args] = inFreshHostNamespace();
+    // Not spawnSync: the engine stand-in answers from this process's event loop.
+    const run = await runAsync(cmd!, args, { cwd: clone, env, timeout: 240_000 });
+    expect(run.status, run.stderr).toBe(0);
     const step = (i: number) => ({
       rc: Number(readFileSync(join(clone, `.step${i}.rc`), "utf8")),
       out: readFileSync(join(clone, `.step${i}.out`), "utf8"),
