@@ -16,6 +16,8 @@ import { nodeHealthz } from "../../console/ops/nodeHealthz.ts";
 import { StatusService } from "../../console/ops/status.ts";
 import { readHealthz, waitForHealthz } from "../../console/idle/healthz.ts";
 import { readSignals } from "../../console/idle/signals.ts";
+import { parkParticipant, wakeParticipant } from "../../console/idle/park.ts";
+import { MemoryParkRecords } from "../../console/idle/records.ts";
 import type { IdleDocker } from "../../console/idle/docker.ts";
 import { parseThonFile } from "../../infra/config/load.ts";
 import { toEvent, type Event } from "../../infra/config/event.ts";
@@ -124,11 +126,18 @@ describe.each([
     expect(await socketHealthz(plans.get("bob")!)).toMatchObject({ reachable: false });
   });
 
-  it("the idle signals and the park check read the same transport", async () => {
+  it("the idle signals, the park check and the wake read the same transport", async () => {
+    const docker = runningIdleDocker(backend.healthz);
+    const bob = plans.get("bob")!;
+    const records = new MemoryParkRecords();
     standIns.get("bob")!.answer.status = "alive";
-    const signals = await readSignals(runningIdleDocker(backend.healthz), plans.get("bob")!, { skipCpu: true });
+    const signals = await readSignals(docker, bob, { skipCpu: true });
     expect(signals.healthz).toEqual({ status: "alive", lastHeartbeat: standIns.get("bob")!.answer.lastHeartbeat });
+    // A client connected (alive, read through n2): the park is refused.
+    await expect(parkParticipant(docker, bob, records, "idle")).rejects.toMatchObject({ code: "connected" });
     standIns.get("bob")!.answer.status = "expired";
+    // Running already: the wake only waits for /healthz, through n2.
+    expect(await wakeParticipant(docker, bob, records, { timeoutSeconds: 5 })).toMatchObject({ user: "bob", started: false });
   });
 
   it("fails closed: another CA, a wrong name or no CA file read unreachable, and nothing reaches code-server", async () => {
