@@ -179,7 +179,8 @@ export function summarize(s: Omit<LiveStatus, "summary">, health: Healthz | unde
       break;
   }
   const parts: string[] = [];
-  if (!health?.reachable) parts.push(`running, but code-server does not answer on its socket (${health?.error ?? "not probed"})`);
+  const via = s.node ? `through node ${s.node}'s nginx` : "on its socket";
+  if (!health?.reachable) parts.push(`running, but code-server does not answer ${via} (${health?.error ?? "not probed"})`);
   else if (s.codeServer.connected) parts.push(`running, someone connected (last activity ${ago(now - Date.parse(s.codeServer.lastHeartbeat!))})`);
   else if (s.codeServer.lastHeartbeat) parts.push(`running, nobody connected (last seen ${ago(now - Date.parse(s.codeServer.lastHeartbeat))})`);
   else parts.push("running, nobody has connected yet");

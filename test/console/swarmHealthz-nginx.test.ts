@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxBackend, type Backend } from "../../console/ops/backend.ts";
 import { socketHealthz } from "../../console/ops/healthz.ts";
 import { nodeHealthz } from "../../console/ops/nodeHealthz.ts";
-import { StatusService } from "../../console/ops/status.ts";
+import { describe as describeStatus, StatusService } from "../../console/ops/status.ts";
 import { readHealthz, waitForHealthz } from "../../console/idle/healthz.ts";
 import { readSignals } from "../../console/idle/signals.ts";
 import { parkParticipant, wakeParticipant } from "../../console/idle/park.ts";
@@ -155,6 +155,8 @@ describe.each([
     expect(refused.reachable).toBe(false);
     expect(refused).toMatchObject({ error: expect.stringMatching(/CERT|SIGNATURE|ISSUER/) });
     expect(await readHealthz(bob, 2000, wrongCa)).toBeUndefined();
+    const facts = { id: "s1", status: "running", running: true, restarting: false, oomKilled: false, exitCode: 0, restartCount: 0, startedAt: null, finishedAt: null, image: "i", memoryLimit: 0, node: "n2" };
+    expect(describeStatus(bob, facts, undefined, null, refused, Date.now()).summary).toBe(`running, but code-server does not answer through node n2's nginx (${(refused as { error: string }).error})`);
     expect(await waitForHealthz(bob, 500, 100, wrongCa)).toBeUndefined();
 
     const wrongName = await nodeHealthz({ ...target, caFile: edgeTrustFile(event), tlsName: "not-the-event.test" })(bob);
