@@ -3,30 +3,28 @@
 //   client ─HTTPS─▶ edge (nginx A, 127.0.0.1) ─HTTPS, event CA─▶ node server
 //   (n1: nginx A itself on 127.0.0.1; n2: nginx B on 127.0.0.2) ─▶ unix socket
 //
-// Nothing is written by hand: NodeProxy and EdgeProxy are evaluated under
-// Pulumi's mocks with real certificates (test/support/tlsStandIn.ts), each
-// node's commands run as pulumi-command would (test/support/commands.ts),
-// n1 being the entry (one nginx holds the edge and its node server, as on a
-// real entry node). Each "node" has its own folders and nginx here, since
-// both live on this one machine. Backends are small HTTP+WebSocket servers on
+// Nothing is written by hand (test/support/swarmNginx.ts): NodeProxy and
+// EdgeProxy are evaluated under Pulumi's mocks with real certificates
+// (test/support/tlsStandIn.ts), each node's commands run as pulumi-command
+// would (test/support/commands.ts), n1 being the entry (one nginx holds the
+// edge and its node server, as on a real entry node). Each "node" has its own
+// folders and nginx here, since both live on this one machine. Backends are small HTTP+WebSocket servers on
 // the sockets the plan names, checking Origin against Host as code-server does.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
-import { parseThonFile } from "../infra/config/load.ts";
-import { toEvent, type Event } from "../infra/config/event.ts";
+import type { Event } from "../infra/config/event.ts";
 import type { Evaluation } from "../infra/preview/evaluate.ts";
 import { planEvent } from "../infra/plan.ts";
 import { nginxLayout, nodeLayout } from "../infra/render/nginx.ts";
-import { commandSteps, mustRun } from "./support/commands.ts";
-import { freePort, proxyYaml, reloaded, startNginx, waitFor, workers, writeMainConf, type TestNginx } from "./support/nginx.ts";
-import { evaluateRouting, type RoutingSetup } from "./support/swarmRouting.ts";
+import { commandSteps } from "./support/commands.ts";
+import { reloaded, waitFor, workers, type TestNginx } from "./support/nginx.ts";
+import { startSwarmNginx, type SwarmNginx } from "./support/swarmNginx.ts";
 
 const ENTRY = { name: "n1", address: "127.0.0.1" };
 const OTHER = { name: "n2", address: "127.0.0.2" };
@@ -115,15 +113,16 @@ describe.each([
 ])("two hops, %s: the edge on the entry node, each node's nginx, the sockets", (_label, names, tlsName, mode) => {
   // The browser reaches the edge at 127.0.0.1 and checks the certificate for the event host.
   const browser: ClientOptions = { checkServerIdentity: (_host, cert) => checkServerIdentity(tlsName === "localhost" ? "localhost" : "127.0.0.1", cert) };
+  let swarm: SwarmNginx;
   let root = "";
   let https = 0;
   let nodePort = 0;
   let ca = "";
-  const nginx = new Map<string, TestNginx>();
-  const commands = new Map<string, string>();
+  let nginx: ReadonlyMap<string, TestNginx>;
+  let commands: ReadonlyMap<string, string>;
   const backends: Backend[] = [];
   let evaluation: Evaluation;
-  let events: Record<string, Event>;
+  let events: Readonly<Record<string, Event>>;
 
   /** Reloads a test nginx by hand (as `systemctl reload nginx` would) and waits until the new workers serve. */
   async function reloadByHand(node: string): Promise<void> {
@@ -136,47 +135,8 @@ describe.each([
   }
 
   beforeAll(async () => {
-    if (process.getuid?.() !== 0) throw new Error("the real-nginx tests run nginx as root and bind 127.0.0.2: run them as root (CI does)");
-    root = mkdtempSync(join(tmpdir(), "thon-swarm-nginx-"));
-    chmodSync(root, 0o755);
-    [https, nodePort] = [await freePort(), await freePort()];
-    const http = await freePort();
-    events = {};
-    for (const node of [ENTRY, OTHER]) {
-      const dir = join(root, node.name);
-      mkdirSync(join(dir, "log"), { recursive: true });
-      const { command } = writeMainConf(join(dir, "nginx"), { includeGlob: `${dir}/etc/conf.d/*.conf` });
-      commands.set(node.name, command);
-      events[node.name] = toEvent(
-        parseThonFile(`${proxyYaml(dir, { https, http, nginx: command })}event:\n  name: sw\n${names}groups:\n  alpha:\n    users: [alice, bob]\n`),
-      );
-    }
-    const setup: RoutingSetup = {
-      event: events[ENTRY.name]!,
-      eventFor: (node) => events[node]!,
-      nodes: [ENTRY, OTHER],
-      entry: ENTRY.name,
-      nodePort,
-      placement: PLACEMENT,
-    };
-    evaluation = await evaluateRouting(setup);
-    // What participants import: the CA, or in mode selfsigned the server certificate itself.
-    const trust = mode === "ca" ? "thon-proxy-edge-ca-cert" : "thon-proxy-edge-server-cert";
-    ca = evaluation.resources.find((r) => r.name === trust && r.type === "command:local:Command")!.inputs.stdin as string;
-
-    // Every file, in the engine's order; then nginx; then the reloads (nginx must run to be reloaded).
-    const steps = commandSteps(undefined, evaluation);
-    for (const s of steps.filter((s) => !s.resource.name.endsWith("-reload"))) mustRun(s.resource, s.op);
-    for (const node of [ENTRY, OTHER]) {
-      const dir = join(root, node.name);
-      nginx.set(node.name, await startNginx(join(dir, "nginx"), { includeGlob: `${dir}/etc/conf.d/*.conf`, user: "root" }));
-    }
-    for (const s of steps.filter((s) => s.resource.name.endsWith("-reload"))) {
-      const node = s.resource.name === "thon-proxy-n2-reload" ? OTHER.name : ENTRY.name;
-      const before = workers(nginx.get(node)!.masterPid());
-      mustRun(s.resource, s.op);
-      await reloaded(nginx.get(node)!, before);
-    }
+    swarm = await startSwarmNginx({ nodes: [ENTRY, OTHER], placement: PLACEMENT, names });
+    ({ root, https, nodePort, ca, nginx, commands, evaluation, events } = swarm);
     // Each participant's code-server on their node's socket path.
     for (const [user, node] of Object.entries(PLACEMENT)) {
       const p = planEvent(events[node]!).participants.find((x) => x.name === user)!;
@@ -185,9 +145,9 @@ describe.each([
   }, 60_000);
 
   afterAll(async () => {
-    for (const n of nginx.values()) await n.stop();
+    for (const n of nginx?.values() ?? []) await n.stop();
     for (const b of backends) await b.close();
-    if (root) rmSync(root, { recursive: true, force: true });
+    await swarm?.stop();
   }, 30_000);
 
   it("ran the reloads in the order the engine would: the entry node's before the edge's on the same nginx", () => {

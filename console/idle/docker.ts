@@ -2,6 +2,7 @@
 // functions take it, so the console hands them dockerode and a test can hand
 // them the same adapter on the real daemon.
 import type Dockerode from "dockerode";
+import type { HealthzTransport } from "../ops/healthz.ts";
 
 export interface ContainerRunState {
   readonly id: string;
@@ -18,6 +19,8 @@ export interface IdleDocker {
   start(name: string): Promise<void>;
   /** CPU use over about a second, in percent of one core (100 = one core busy). */
   cpuPercent(name: string): Promise<number>;
+  /** How code-server's /healthz is read (console/ops/backend.ts picks it); absent: the participant's socket on this host. */
+  readonly healthz?: HealthzTransport;
 }
 
 const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;

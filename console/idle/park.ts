@@ -7,10 +7,11 @@
 import type { ParticipantPlan } from "../../infra/plan.ts";
 import type { IdleDocker } from "./docker.ts";
 import { readHealthz, waitForHealthz } from "./healthz.ts";
+import { healthzOf } from "../ops/healthz.ts";
 import type { ParkRecords } from "./records.ts";
 
 /** What park and wake need of a participant's plan (a ParticipantPlan fits). */
-export type IdleTarget = Pick<ParticipantPlan, "name" | "state" | "containerName" | "socketHostPath">;
+export type IdleTarget = Pick<ParticipantPlan, "name" | "state" | "containerName" | "socketHostPath"> & Partial<Pick<ParticipantPlan, "node" | "endpointPath">>;
 
 export type IdleRefusal =
   /** thon.yaml says state: stopped: the organizer's, never parked or woken. */
@@ -59,7 +60,7 @@ export async function parkParticipant(docker: IdleDocker, plan: IdleTarget, reco
   const container = await docker.inspect(plan.containerName);
   if (!container) throw new IdleError("no-container", user, `${user}: no container ${plan.containerName}; run pulumi up first`);
   if (!container.running) throw new IdleError("not-running", user, `${user}: ${plan.containerName} is not running; nothing to park`);
-  if (opts.unlessConnected !== false && (await readHealthz(plan.socketHostPath))?.status === "alive") {
+  if (opts.unlessConnected !== false && (await readHealthz(plan, 2000, healthzOf(docker)))?.status === "alive") {
     throw new IdleError("connected", user, `${user}: a client is connected now; not parked`);
   }
   const at = (opts.now ?? (() => new Date()))();
@@ -113,7 +114,7 @@ export async function wakeParticipant(docker: IdleDocker, plan: IdleTarget, reco
   } else {
     records.delete(user);
   }
-  const ms = await waitForHealthz(plan.socketHostPath, opts.timeoutSeconds * 1000, opts.pollMs);
+  const ms = await waitForHealthz(plan, opts.timeoutSeconds * 1000, opts.pollMs, healthzOf(docker));
   if (ms === undefined) throw new IdleError("wake-timeout", user, `${user}: code-server did not answer within ${opts.timeoutSeconds}s of the start; see its logs (docker logs ${plan.containerName})`);
   return { user, started, readyMs: Date.now() - t0 };
 }

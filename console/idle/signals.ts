@@ -1,5 +1,5 @@
 // Reading one participant's signals from outside the sandbox: Docker for the
-// container and CPU, the unix socket for /healthz, the host's copy of the
+// container and CPU, the backend's transport for /healthz, the host's copy of the
 // workspace for file times. The LLM time comes from the gateway's counters,
 // which the console's usage snapshots hold; it is passed in.
 import { lstat, readdir } from "node:fs/promises";
@@ -8,6 +8,7 @@ import type { ParticipantPlan } from "../../infra/plan.ts";
 import type { Signals } from "./decide.ts";
 import type { IdleDocker } from "./docker.ts";
 import { readHealthz } from "./healthz.ts";
+import { healthzOf, type HealthzSubject } from "../ops/healthz.ts";
 
 /** Folders whose churn a build makes (the CPU signal sees the build); walking them would cost more than it tells. */
 const SKIPPED = new Set(["node_modules", ".venv", "venv", "__pycache__", "target", ".cache"]);
@@ -58,11 +59,11 @@ export interface SignalInputs {
 }
 
 /** Reads the signals of one participant (the decision's input: `assess({ ..., signals })`). */
-export async function readSignals(docker: IdleDocker, plan: Pick<ParticipantPlan, "containerName" | "socketHostPath">, inputs: SignalInputs = {}): Promise<Signals> {
+export async function readSignals(docker: IdleDocker, plan: Pick<ParticipantPlan, "containerName"> & HealthzSubject, inputs: SignalInputs = {}): Promise<Signals> {
   const container = await docker.inspect(plan.containerName);
   const running = container?.running === true;
   const [healthz, percent, changed] = await Promise.all([
-    running ? readHealthz(plan.socketHostPath) : undefined,
+    running ? readHealthz(plan, 2000, healthzOf(docker)) : undefined,
     running && !inputs.skipCpu ? docker.cpuPercent(plan.containerName).catch(() => undefined) : undefined,
     inputs.workspaceDir ? newestChange(inputs.workspaceDir) : undefined,
   ]);

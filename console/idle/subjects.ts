@@ -7,8 +7,8 @@ import type { IdleSubject, Signals } from "./decide.ts";
 import type { ParkRecords } from "./records.ts";
 import type { KeepAwakeStore } from "./sqliteRecords.ts";
 
-/** What the idle parts need of a participant's plan (a ParticipantPlan fits). */
-export type IdleParticipant = Pick<ParticipantPlan, "name" | "group" | "state" | "containerName" | "socketHostPath" | "endpointPath">;
+/** What the idle parts need of a participant's plan (a ParticipantPlan fits); `node` too on a swarm, where /healthz is read through it. */
+export type IdleParticipant = Pick<ParticipantPlan, "name" | "group" | "state" | "containerName" | "socketHostPath" | "endpointPath"> & Partial<Pick<ParticipantPlan, "node">>;
 
 export interface SubjectSources {
   readonly records: ParkRecords;

@@ -4,6 +4,7 @@
 import Docker from "dockerode";
 import { PassThrough } from "node:stream";
 import { cgroupSample } from "./cgroup.ts";
+import type { HealthzTransport } from "./healthz.ts";
 
 export interface ContainerListing {
   readonly id: string;
@@ -71,6 +72,8 @@ export interface SandboxDocker {
   follow(id: string, tail: number, signal: AbortSignal): AsyncIterable<string>;
   /** Swarm: every node of the swarm with the event's participants on it; undefined on a single host. */
   nodes?(event: string): Promise<NodeFacts[]>;
+  /** How code-server's /healthz is read (console/ops/backend.ts picks it); absent: the participant's socket on this host. */
+  readonly healthz?: HealthzTransport;
 }
 
 const dateOrNull = (s: string | undefined) => (!s || s.startsWith("0001-") ? null : s);

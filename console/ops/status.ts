@@ -1,13 +1,14 @@
 // Live status per participant: Docker (one list call for the whole event,
 // then inspect and a one-shot stats sample per container, bounded) and
-// code-server's /healthz over each participant's socket. CPU is the delta to
+// code-server's /healthz through the backend's transport (the participant's
+// socket; on a swarm, their node's nginx). CPU is the delta to
 // the previous refresh's sample (one-shot stats carry no previous sample), so
 // the first refresh shows memory but no CPU yet.
 import type { ParticipantPlan } from "../../infra/plan.ts";
 import type { RunState } from "../../infra/config/schema.ts";
 import { mapBounded } from "./bounded.ts";
 import type { ContainerFacts, ContainerSample, NodeFacts, SandboxDocker } from "./docker.ts";
-import { probeHealthz, type Healthz } from "./healthz.ts";
+import { healthzOf, type Healthz } from "./healthz.ts";
 
 /** host-down (swarm): the participant's node is down or unreachable; not a crash, its home comes back with the node. */
 export type ContainerState = "running" | "exited" | "restarting" | "oom-killed" | "created" | "paused" | "dead" | "missing" | "host-down";
@@ -66,7 +67,7 @@ export class StatusService {
       const running = facts?.running === true;
       const [sample, health] = await Promise.all([
         running ? this.docker.sample(facts!.id) : Promise.resolve(undefined),
-        running ? probeHealthz(p.socketHostPath, this.options.healthzTimeoutMs ?? 2000) : Promise.resolve(undefined),
+        running ? healthzOf(this.docker)(p, this.options.healthzTimeoutMs ?? 2000) : Promise.resolve(undefined),
       ]);
       const cpu = sample && facts ? this.cpuPercent(facts.id, sample) : null;
       return describe(p, facts, sample, cpu, health, now);
@@ -178,7 +179,8 @@ export function summarize(s: Omit<LiveStatus, "summary">, health: Healthz | unde
       break;
   }
   const parts: string[] = [];
-  if (!health?.reachable) parts.push(`running, but code-server does not answer on its socket (${health?.error ?? "not probed"})`);
+  const via = s.node ? `through node ${s.node}'s nginx` : "on its socket";
+  if (!health?.reachable) parts.push(`running, but code-server does not answer ${via} (${health?.error ?? "not probed"})`);
   else if (s.codeServer.connected) parts.push(`running, someone connected (last activity ${ago(now - Date.parse(s.codeServer.lastHeartbeat!))})`);
   else if (s.codeServer.lastHeartbeat) parts.push(`running, nobody connected (last seen ${ago(now - Date.parse(s.codeServer.lastHeartbeat))})`);
   else parts.push("running, nobody has connected yet");

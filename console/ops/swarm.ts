@@ -15,6 +15,7 @@ import { PassThrough } from "node:stream";
 import type { ContainerFacts, ContainerListing, ContainerSample, NodeFacts, SandboxDocker } from "./docker.ts";
 import { demux } from "./docker.ts";
 import type { IdleDocker } from "../idle/docker.ts";
+import type { HealthzTransport } from "./healthz.ts";
 import { pinnedNode } from "../../infra/config/swarmTarget.ts";
 
 /** The fields of the Engine API's Service, Task and Node objects THON reads (API 1.41). */
@@ -138,6 +139,8 @@ export class SwarmSandboxes implements SandboxDocker {
     private readonly nodeEngine: NodeEngine = () => undefined,
     /** How long one list's answers serve the inspects that follow (ms). */
     private readonly cacheMs = 1000,
+    /** code-server's /healthz through each node's nginx (./nodeHealthz.ts); the socket is on the node, not here. */
+    readonly healthz?: HealthzTransport,
   ) {}
 
   private async load(event: string) {
@@ -311,5 +314,6 @@ export function swarmIdleDocker(swarm: SwarmSandboxes): IdleDocker {
     stop: (name) => swarm.scale(name, 0),
     start: (name) => swarm.scale(name, 1),
     cpuPercent: (name) => swarm.cpuPercent(name),
+    ...(swarm.healthz ? { healthz: swarm.healthz } : {}),
   };
 }
