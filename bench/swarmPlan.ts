@@ -6,6 +6,9 @@
 // see any part of their plan change. Then the same on the program's
 // resources (`thon plan`'s mock evaluation and diffEvaluations), when this
 // build's program declares a swarm.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseThonFile } from "../infra/config/load.ts";
 import { toEvent, type Event } from "../infra/config/event.ts";
 import { placeParticipants } from "../infra/placement.ts";
@@ -26,9 +29,13 @@ const PARTICIPANTS = 1000;
 /** Room for 100 sandboxes of 2 GiB each (sandbox.memory's default) per node, and some to spare. */
 const NODE_MEMORY = "256GiB";
 
+/** The program reads the node SSH key when it declares the target; the mocks never connect, so any file does. */
+const KEY_FILE = join(mkdtempSync(join(tmpdir(), "thon-bench-swarm-")), "id_ed25519");
+writeFileSync(KEY_FILE, "not a key: the bench's mocks never dial SSH\n", { mode: 0o600 });
+
 function swarmYaml(nodes: number): string {
   const list = Array.from({ length: nodes }, (_, i) => `    - { name: n${String(i + 1).padStart(2, "0")}, address: 192.0.2.${i + 10}, memory: ${NODE_MEMORY} }`).join("\n");
-  return `target:\n  kind: swarm\n  ssh: { privateKeyFile: ./id_ed25519 }\n  nodes:\n${list}\n`;
+  return `target:\n  kind: swarm\n  ssh: { privateKeyFile: ${KEY_FILE} }\n  nodes:\n${list}\n`;
 }
 
 const load = (text: string, lock: Record<string, string> = {}): Event => toEvent(parseThonFile(text), {}, lock);
