@@ -1,8 +1,8 @@
 // What the console asks of Docker, as one small interface: the status
 // refresh, restart and logs. The real one talks to the Engine API with
 // dockerode over the unix socket; unit tests pass a stand-in from test/support.
+import { demuxedLines } from "./logLines.ts";
 import Docker from "dockerode";
-import { PassThrough } from "node:stream";
 import { cgroupSample } from "./cgroup.ts";
 import type { HealthzTransport } from "./healthz.ts";
 
@@ -159,19 +159,7 @@ export class DockerodeSandboxes implements SandboxDocker {
 
   async *follow(id: string, tail: number, signal: AbortSignal): AsyncIterable<string> {
     const stream = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: true, abortSignal: signal })) as NodeJS.ReadableStream;
-    const out = new PassThrough();
-    this.docker.modem.demuxStream(stream, out, out);
-    const end = () => out.end();
-    stream.on("end", end);
-    stream.on("error", end);
-    signal.addEventListener("abort", end, { once: true });
-    let rest = "";
-    for await (const chunk of out) {
-      const lines = (rest + (chunk as Buffer).toString("utf8")).split("\n");
-      rest = lines.pop() ?? "";
-      for (const l of lines) yield l;
-    }
-    if (rest) yield rest;
+    yield* demuxedLines(stream, this.docker.modem, signal);
   }
 }
 

@@ -10,8 +10,8 @@
 //    OOM: a task error that says so (swarm keeps no OOMKilled flag).
 // Imperative operations: restart = a forced update (`service update --force`),
 // logs = service logs, park/wake = replicas 0/1.
+import { demuxedLines } from "./logLines.ts";
 import Docker from "dockerode";
-import { PassThrough } from "node:stream";
 import type { ContainerFacts, ContainerListing, ContainerSample, NodeFacts, SandboxDocker } from "./docker.ts";
 import { demux } from "./docker.ts";
 import type { IdleDocker } from "../idle/docker.ts";
@@ -271,19 +271,7 @@ export class SwarmSandboxes implements SandboxDocker {
 
   async *follow(id: string, tail: number, signal: AbortSignal): AsyncIterable<string> {
     const stream = (await this.manager.getService(id).logs({ stdout: true, stderr: true, tail, follow: true, abortSignal: signal } as never)) as unknown as NodeJS.ReadableStream;
-    const out = new PassThrough();
-    this.manager.modem.demuxStream(stream, out, out);
-    const end = () => out.end();
-    stream.on("end", end);
-    stream.on("error", end);
-    signal.addEventListener("abort", end, { once: true });
-    let rest = "";
-    for await (const chunk of out) {
-      const lines = (rest + (chunk as Buffer).toString("utf8")).split("\n");
-      rest = lines.pop() ?? "";
-      for (const l of lines) yield l;
-    }
-    if (rest) yield rest;
+    yield* demuxedLines(stream, this.manager.modem, signal);
   }
 
   async nodes(event: string): Promise<NodeFacts[]> {
