@@ -218,15 +218,12 @@ export function checkEndpoint(p: Pick<ParticipantPlan, "name" | "endpointPath">)
 /** One participant's upstream file: their code-server's unix socket, with idle connections kept for reuse. */
 export function renderUpstream(event: Pick<Event, "name">, p: Pick<ParticipantPlan, "name" | "socketHostPath">): string {
   const socket = safe(p.socketHostPath, `the socket path of ${p.name}`);
-  return [
-    `# THON participant "${p.name}". Written by Pulumi (thon:proxy:Proxy); changes here are overwritten.`,
-    `upstream ${nginxIds(event.name).upstream(p.name)} {`,
-    `    server unix:${socket};`,
-    `    keepalive ${UPSTREAM_KEEPALIVE};`,
-    `    keepalive_timeout ${UPSTREAM_KEEPALIVE_TIMEOUT};`,
-    "}",
-    "",
-  ].join("\n");
+  return upstreamBlock(`THON participant "${p.name}". Written by Pulumi (thon:proxy:Proxy)`, nginxIds(event.name).upstream(p.name), `unix:${socket}`, UPSTREAM_KEEPALIVE, UPSTREAM_KEEPALIVE_TIMEOUT);
+}
+
+/** An upstream file: one server, with idle connections kept (the participant's socket, or a swarm node's nginx). */
+export function upstreamBlock(writer: string, name: string, server: string, keepalive: number, keepaliveTimeout: string): string {
+  return [`# ${writer}; changes here are overwritten.`, `upstream ${name} {`, `    server ${server};`, `    keepalive ${keepalive};`, `    keepalive_timeout ${keepaliveTimeout};`, "}", ""].join("\n");
 }
 
 /** One participant's location file: their path, proxied to their upstream with the prefix stripped. */

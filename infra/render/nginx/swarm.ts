@@ -13,7 +13,7 @@
 import { isIP } from "node:net";
 import type { Event } from "../../config/event.ts";
 import type { ParticipantPlan } from "../../plan.ts";
-import { ACCESS_LOG_BUFFER, checkEndpoint, TLS_PROTOCOLS, tlsLines, unavailableLines, upgradeMapLines } from "./config.ts";
+import { ACCESS_LOG_BUFFER, checkEndpoint, TLS_PROTOCOLS, tlsLines, unavailableLines, upgradeMapLines, upstreamBlock } from "./config.ts";
 import { nginxLayout, nodeLayout, type NginxLayout } from "./layout.ts";
 import { hostLiteral, nginxIds, safe, serverNames } from "./names.ts";
 
@@ -158,15 +158,7 @@ export function renderNodeServer(event: EventForNode, options: NodeServerOptions
 /** The edge's upstream file of one node: its nginx at address:nodePort, idle TLS connections kept for reuse. */
 export function renderNodeUpstream(event: Pick<Event, "name">, node: NodeAddress, nodePort: number): string {
   const address = safe(node.address, `the address of node ${node.name}`);
-  return [
-    `# THON node "${node.name}". Written by Pulumi (thon:proxy:EdgeProxy); changes here are overwritten.`,
-    `upstream ${nodeUpstreamName(event.name, node.name)} {`,
-    `    server ${hostLiteral(address)}:${checkPort(nodePort)};`,
-    `    keepalive ${NODE_UPSTREAM_KEEPALIVE};`,
-    `    keepalive_timeout ${NODE_UPSTREAM_KEEPALIVE_TIMEOUT};`,
-    "}",
-    "",
-  ].join("\n");
+  return upstreamBlock(`THON node "${node.name}". Written by Pulumi (thon:proxy:EdgeProxy)`, nodeUpstreamName(event.name, node.name), `${hostLiteral(address)}:${checkPort(nodePort)}`, NODE_UPSTREAM_KEEPALIVE, NODE_UPSTREAM_KEEPALIVE_TIMEOUT);
 }
 
 /**
