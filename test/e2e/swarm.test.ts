@@ -8,8 +8,10 @@
 // remoteShell), reloaded by the program's own reload.sh. Then, from the
 // outside: placement by label, volumes on their node only, stop/resume
 // keeping the workspace, the password only as a secret, Chromium through the
-// edge and a worker's nginx trusting only the event CA, a killed worker, and
-// adding a node and a participant moving nobody.
+// edge and a worker's nginx trusting only the event CA, a killed worker,
+// adding a node and a participant moving nobody, and `thon users move-node`
+// carrying a workspace to another node. Every step prints to the log; the
+// swarm and the nginxes are removed in afterAll, also after a failure.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -336,6 +338,12 @@ describe("e2e: the whole swarm program on a real four-node swarm", () => {
     try {
       const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
       const base = `https://${swarm.node("n1").address}:${EDGE_PORT}/bob/`;
+      const sockets: { url: string; frames: number }[] = [];
+      page.on("websocket", (ws) => {
+        const entry = { url: ws.url(), frames: 0 };
+        sockets.push(entry);
+        ws.on("framereceived", () => void entry.frames++);
+      });
       await page.goto(base, { timeout: 60_000 });
       expect(page.url()).toContain("/bob/login");
       await page.locator("input[type=password]").fill(passwordOf(applied, "bob"));
@@ -343,6 +351,9 @@ describe("e2e: the whole swarm program on a real four-node swarm", () => {
       await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 });
       // The explorer lists bob's workspace (the file from the stop/resume test) over the remote connection.
       await page.getByText("notes.txt").first().waitFor({ timeout: 60_000 });
+      // The workbench's WebSockets passed both hops (edge, then n2's nginx) and carry frames.
+      const live = sockets.filter((w) => w.url.startsWith(`wss://${swarm.node("n1").address}:${EDGE_PORT}/bob/`) && w.frames > 0);
+      expect(live.length, JSON.stringify(sockets)).toBeGreaterThan(0);
       mkdirSync(RESULTS, { recursive: true });
       await page.screenshot({ path: join(dir, "swarm-workbench.png") });
       await page.screenshot({ path: join(RESULTS, "e2e-swarm-workbench.png") });
