@@ -216,6 +216,8 @@ describe("swarm translation: secrets, configs, networks", () => {
     expect(() => translateSecret({ ...r, inputs: { ...r.inputs, data: "not base64!" } }, {})).toThrow(/data: not base64/);
     expect(() => translateSecret({ ...r, inputs: { name: "n" } }, {})).toThrow(/data is required/);
     expect(() => translateSecret({ ...r, inputs: { ...r.inputs, driver: "x" } }, {})).toThrow(/input "driver" has no translation/);
+    // Without a name input: the autoname Pulumi gave it (the engine passes the one the program referenced).
+    expect(translateSecret({ ...r, inputs: { data: "czNjcmV0" } }, {}, "thon-password-secret-alice-1a2b3c4").Name).toBe("thon-password-secret-alice-1a2b3c4");
   });
 
   it("creates a config from dataRaw (encoded) or data, exactly one of them", () => {

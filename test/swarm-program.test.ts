@@ -13,6 +13,7 @@ import { diffEvaluations } from "../infra/preview/diff.ts";
 import { planEvent } from "../infra/plan.ts";
 import { find, runEvent, T } from "./support/program.ts";
 import { problemsOf } from "./support/events.ts";
+import { thonMocks } from "../infra/preview/providerOutputs.ts";
 
 const S = {
   sandbox: "thon:sandbox:SwarmSandbox",
@@ -148,6 +149,9 @@ describe("program on a swarm: one pinned service per participant", async () => {
       expect(Buffer.from(String(secret.inputs.data), "base64").toString("utf8")).toBe(pw);
       expect(secret.secretInputs).toContain("data");
       expect(secret.inputs.name).toBeUndefined();
+      // The autoname the service references is the one the recorded (unwrapped) inputs give: the
+      // e2e engine creates the secret under it (a digest over the secret's wire form did not match).
+      expect(s.taskSpec.containerSpec.secrets[0]!.secretName).toBe(thonMocks.newResource({ type: secret.type, name: secret.name, inputs: secret.inputs, custom: true }).state.name);
     }
     expect(e.secretOutputs).toContain("participants");
   });

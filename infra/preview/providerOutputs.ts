@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { stableJson } from "../render/json.ts";
 import { sha256 } from "../hash.ts";
+import { unwrapSecrets } from "../secrets.ts";
 
 function digest(text: string, length = 16): string {
   return sha256(text).slice(0, length);
@@ -49,7 +50,9 @@ function unknownUntilDeployed(type: string, ...outputs: string[]): [string, Sync
  * replacement it causes would.
  */
 function autoNamed(type: string): [string, SyncComputed] {
-  return [type, (name, i) => ({ name: i.name ?? `${name}-${digest(`${type}\0${name}\0${stableJson(i)}`, 7)}` })];
+  // Over the values, not their wire form: the program's mocks see a secret
+  // wrapped, the recorded inputs (which the e2e engine names it from) unwrapped.
+  return [type, (name, i) => ({ name: i.name ?? `${name}-${digest(`${type}\0${name}\0${stableJson(unwrapSecrets(i))}`, 7)}` })];
 }
 
 /** Computed outputs per resource type. Types not listed echo their inputs. */

@@ -335,6 +335,17 @@ export interface EngineOptions {
   readonly remote?: RemoteShell;
 }
 
+/**
+ * The autoname a Secret or ServiceConfig without a `name` input gets: the one
+ * the evaluation's mocks gave it (logical name and a suffix), which is what
+ * the program passed on as `secret.name` to the service's reference. (Pulumi's
+ * suffix is random; the mocks' follows the inputs.)
+ */
+function autoName(r: RecordedResource): string {
+  const state = thonMocks.newResource({ type: r.type, name: r.name, inputs: r.inputs, custom: true }).state as { name?: unknown };
+  return typeof state.name === "string" ? state.name : r.name;
+}
+
 /** Runs a remote Command's script on the node at `host`, as SSH would (exit code and output). */
 export interface RemoteShell {
   run(host: string, script: string, opts: { env: Record<string, string>; input?: string; timeoutMs: number }): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -529,14 +540,14 @@ export class Engine {
           return;
         }
         case TYPES.secret: {
-          const body = translateSecret(r, this.options.extraLabels);
+          const body = translateSecret(r, this.options.extraLabels, autoName(r));
           const api = this.api(r, e);
           const created = (await mustCall(api, `create secret ${String(body.Name)}`, () => api.createSecret(body))) as { id?: string; ID?: string };
           this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: created.id ?? created.ID ?? "" });
           return;
         }
         case TYPES.serviceConfig: {
-          const body = translateServiceConfig(r, this.options.extraLabels);
+          const body = translateServiceConfig(r, this.options.extraLabels, autoName(r));
           const api = this.api(r, e);
           const created = (await mustCall(api, `create config ${String(body.Name)}`, () => api.createConfig(body))) as { id?: string; ID?: string };
           this.state.set(r.urn, { urn: r.urn, type: r.type, record: r, id: created.id ?? created.ID ?? "" });

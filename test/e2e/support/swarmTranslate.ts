@@ -460,8 +460,8 @@ export function translateService(r: RecordedResource, ctx: SwarmTranslateContext
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** POST /secrets/create: the provider decodes `data` (base64) and the client sends the bytes, base64 again. */
-export function translateSecret(r: RecordedResource, extraLabels: Readonly<Record<string, string>>): Json {
-  const body: Json = { Name: r.name };
+export function translateSecret(r: RecordedResource, extraLabels: Readonly<Record<string, string>>, autoName = r.name): Json {
+  const body: Json = { Name: autoName };
   apply<Json>(
     r.inputs,
     {
@@ -482,8 +482,8 @@ export function translateSecret(r: RecordedResource, extraLabels: Readonly<Recor
 }
 
 /** POST /configs/create: exactly one of data (base64) or dataRaw (plain text). */
-export function translateServiceConfig(r: RecordedResource, extraLabels: Readonly<Record<string, string>>): Json {
-  const body: Json = { Name: r.name };
+export function translateServiceConfig(r: RecordedResource, extraLabels: Readonly<Record<string, string>>, autoName = r.name): Json {
+  const body: Json = { Name: autoName };
   const sources: string[] = [];
   apply<Json>(
     r.inputs,
