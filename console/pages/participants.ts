@@ -61,7 +61,7 @@ export function participantsPage(o: TableOptions): Html {
   for (const r of o.rows) counts.set(badgeOf(r), (counts.get(badgeOf(r)) ?? 0) + 1);
   const connected = o.rows.filter((r) => r.status?.codeServer.connected).length;
   const sel = (a: string | undefined, b: string) => (a === b ? raw(" selected") : "");
-  return html`<p class="counts" id="counts" aria-live="polite">${o.rows.length} participants · ${counts.get("running") ?? 0} running · ${connected} connected · ${(counts.get("crashed") ?? 0) + (counts.get("oom") ?? 0)} crashed or OOM · ${counts.get("stopped") ?? 0} stopped</p>
+  return html`<p class="counts" id="counts" aria-live="polite">${o.rows.length} participants · ${counts.get("running") ?? 0} running · ${connected} connected · ${(counts.get("crashed") ?? 0) + (counts.get("oom") ?? 0)} crashed or OOM · ${counts.get("stopped") ?? 0} stopped${o.nodes ? ` · ${counts.get("host-down") ?? 0} host down` : ""}</p>
 <form class="toolbar" id="filters" role="search" action="/" method="get">
   <label>Search <input type="search" name="q" value="${o.query.q ?? ""}" placeholder="name" autocomplete="off"></label>
   <label>Group <select name="group"><option value="">all groups</option>${o.groups.map((g) => html`<option${sel(o.query.group, g)}>${g}</option>`)}</select></label>
