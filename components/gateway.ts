@@ -22,7 +22,8 @@ export interface GatewayArgs {
  * per-group mode it updates the group's budget (per-user tokens x group
  * size) in place.
  *
- * Sandboxes reach the gateway's proxy port at host.docker.internal; the
+ * Sandboxes reach the gateway's proxy port at host.docker.internal (on a
+ * swarm, at the address of APISIX's node: GatewayPlan.node); the
  * Admin API stays where APISIX's allow_admin keeps it (127.0.0.0/24 by
  * default) and is only used from the machine running pulumi.
  */

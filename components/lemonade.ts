@@ -14,12 +14,14 @@ import { rendered } from "./rendered.ts";
 export interface LemonadeArgs {
   readonly lemonade: Event["lemonade"];
   readonly plan: LemonadePlan;
-  readonly target: Target;
+  /** Where lemond's files and activation run: the host, or on a swarm the shell of Lemonade's node (LemonadePlan.node). */
+  readonly target: Pick<Target, "command">;
 }
 
 /**
- * Lemonade Server (lemond) on the event host, serving one chat model and
- * optionally one embedding model to every sandbox.
+ * Lemonade Server (lemond) on the event host (on a swarm, the node with the
+ * GPU), serving one chat model and optionally one embedding model to every
+ * sandbox.
  *
  * - Files go through the target: the systemd unit, config.json (in
  *   LEMONADE_CACHE_DIR, owned by the service user) and an env file with the

@@ -16,6 +16,8 @@ export const PASSWORD_SECRET_PATH = "/run/secrets/thon-password";
 export interface SwarmSecretFile extends SandboxFile {
   /** A short name for the file (at most 12 characters: Swarm names are at most 64). */
   readonly key: string;
+  /** An environment variable the task gets with the file's path (the entrypoint reads it), e.g. THON_KILO_CONFIG_FILE. */
+  readonly env?: string;
 }
 
 export interface SwarmSandboxArgs {
@@ -235,5 +237,7 @@ function environment(args: SwarmSandboxArgs, withPassword: boolean): Record<stri
     THON_USER: args.plan.name,
     ...(args.sandbox.extensions.length > 0 ? { THON_EXTENSIONS: args.sandbox.extensions.join(",") } : {}),
     ...(withPassword ? { PASSWORD_FILE: PASSWORD_SECRET_PATH } : {}),
+    // Paths only: the files' contents stay in their secrets.
+    ...Object.fromEntries((args.secretFiles ?? []).filter((f) => f.env !== undefined).map((f) => [f.env!, f.path])),
   };
 }

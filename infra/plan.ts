@@ -12,7 +12,7 @@
 import { sandboxFor, type Event, type Participant } from "./config/event.ts";
 import { placeParticipants } from "./placement.ts";
 import type { RunState } from "./config/schema.ts";
-import { planLemonade, SANDBOX_HOST, type LemonadePlan } from "./lemonade/plan.ts";
+import { llmNodes, planLemonade, SANDBOX_HOST, urlHost, type LemonadePlan, type LlmNode } from "./lemonade/plan.ts";
 import { apisixLabels, consumerTokenLimit, type LimitOptions } from "./render/apisix.ts";
 import type { KiloConfigOptions } from "./render/kilo.ts";
 import {
@@ -42,6 +42,13 @@ export const SANDBOX_PATHS = {
   /** The organizer's settings, written by the program, merged over the participant's at each start. */
   organizerSettings: "/etc/thon/vscode-settings.json",
   kiloConfig: "/home/coder/.config/kilo/config.json",
+  /**
+   * target.kind swarm: where the Kilo config's Swarm secret is mounted. Not
+   * kiloConfig itself: a mount inside the home volume would make Docker create
+   * ~/.config and ~/.config/kilo there as root. The entrypoint copies it into
+   * place at each start (THON_KILO_CONFIG_FILE names it).
+   */
+  kiloSecret: "/run/secrets/thon-kilo.json",
 } as const;
 
 export type WorkspacePlan =
@@ -152,6 +159,8 @@ export interface GatewayPlan {
   readonly event: string;
   readonly apisixVersion: string;
   readonly adminUrl: string;
+  /** target.kind swarm: the node APISIX runs on (gateway.node, else Lemonade's); undefined on one host. */
+  readonly node: LlmNode | undefined;
   /** Lemonade as APISIX reaches it, without a trailing slash. */
   readonly lemonadeUrl: string;
   readonly chatModel: string;
@@ -338,6 +347,12 @@ export function planLlm(event: Event): LlmPlan | undefined {
   const lemonade = planLemonade(event);
   const gw = event.gateway;
   const name = COMPONENT_NAMES.gateway;
+  // On a swarm, sandboxes on every node reach APISIX at its node's address,
+  // and APISIX reaches lemond on loopback beside it, else at Lemonade's node's
+  // address (where lemond then listens: planLemonade).
+  const nodes = llmNodes(event);
+  const apisixHost = nodes ? urlHost(nodes.gateway.address) : SANDBOX_HOST;
+  const lemonadeFromApisix = nodes && nodes.gateway.name !== nodes.lemonade.name ? urlHost(nodes.lemonade.address) : "127.0.0.1";
   const gateway: GatewayPlan | undefined = gw.enabled
     ? {
         resourceName: name,
@@ -345,7 +360,8 @@ export function planLlm(event: Event): LlmPlan | undefined {
         event: event.name,
         apisixVersion: gw.apisixVersion,
         adminUrl: gw.adminUrl,
-        lemonadeUrl: (gw.lemonadeUrl ?? `http://127.0.0.1:${lemonade.port}`).replace(/\/+$/, ""),
+        node: nodes?.gateway,
+        lemonadeUrl: (gw.lemonadeUrl ?? `http://${lemonadeFromApisix}:${lemonade.port}`).replace(/\/+$/, ""),
         chatModel: lemonade.chat.id,
         routes: (lemonade.embedding ? (["chat", "embeddings"] as const) : (["chat"] as const)).map((which) => ({
           which,
@@ -353,7 +369,7 @@ export function planLlm(event: Event): LlmPlan | undefined {
           routeId: routeId(event.name, which),
         })),
         consumers: planConsumers(event),
-        sandboxBaseUrl: `http://${SANDBOX_HOST}:${gw.port}/v1`,
+        sandboxBaseUrl: `http://${apisixHost}:${gw.port}/v1`,
       }
     : undefined;
   const sandboxBaseUrl = gateway ? gateway.sandboxBaseUrl : lemonade.sandboxBaseUrl;

@@ -5,7 +5,7 @@
 // from the planner (infra/plan.ts), this file only wires components together.
 import * as pulumi from "@pulumi/pulumi";
 import { sandboxFor, type Event } from "./config/event.ts";
-import { planEvent, type EventPlan, type LlmOutputs, type LlmPlan, type ParticipantPlan, type SwarmPlan } from "./plan.ts";
+import { planEvent, SANDBOX_PATHS, type EventPlan, type LlmOutputs, type LlmPlan, type ParticipantPlan, type SwarmPlan } from "./plan.ts";
 import { renderKiloConfig } from "./render/kilo.ts";
 import { createTarget, type NodeShell, type Target } from "./target.ts";
 import { EventNetwork } from "../components/eventNetwork.ts";
@@ -15,7 +15,7 @@ import { Lemonade } from "../components/lemonade.ts";
 import { Gateway } from "../components/gateway.ts";
 import { Tls } from "../components/tls.ts";
 import { Proxy } from "../components/proxy.ts";
-import { SwarmSandbox } from "../components/swarmSandbox.ts";
+import { SwarmSandbox, type SwarmSecretFile } from "../components/swarmSandbox.ts";
 import { NodeLabels } from "../components/nodeLabels.ts";
 import { OverlayNetwork } from "../components/overlayNetwork.ts";
 import { NodeProxy } from "../components/nodeProxy.ts";
@@ -102,10 +102,16 @@ interface Llm {
   keyFor(p: ParticipantPlan): pulumi.Output<string>;
   /** Files for the participant's sandbox: the Kilo Code config. */
   filesFor(p: ParticipantPlan): SandboxFile[];
+  /** The same on a swarm: the Kilo config as a Swarm secret, which the entrypoint copies into place. */
+  secretFilesFor(p: ParticipantPlan): SwarmSecretFile[];
 }
 
-/** Lemonade and, when on, the gateway; with lemonade.enabled: false the plan has no llm and nothing is declared. */
-function defineLlm(event: Event, plan: LlmPlan, target: Target): Llm {
+/**
+ * Lemonade and, when on, the gateway; with lemonade.enabled: false the plan
+ * has no llm and nothing is declared. `target` runs lemond's files and
+ * activation: the host, or on a swarm the shell of Lemonade's node.
+ */
+function defineLlm(event: Event, plan: LlmPlan, target: Pick<Target, "command">): Llm {
   const lemonade = new Lemonade(plan.resourceName, { lemonade: event.lemonade, plan: plan.lemonade, target });
   const gateway = plan.gateway
     ? new Gateway(plan.gateway.resourceName, {
@@ -120,13 +126,12 @@ function defineLlm(event: Event, plan: LlmPlan, target: Target): Llm {
     if (key?.from === "lemonade") return lemonade.apiKey;
     throw new Error(`the plan gives ${p.name} no LLM key`);
   };
+  // Only this participant's key goes in: a new key changes only their file.
+  const kiloConfig = (p: ParticipantPlan) => pulumi.secret(keyFor(p).apply((apiKey) => renderKiloConfig({ ...plan.kilo, apiKey })));
   return {
     keyFor,
-    filesFor(p) {
-      // Only this participant's key goes in: a new key changes only their file.
-      const content = pulumi.secret(keyFor(p).apply((apiKey) => renderKiloConfig({ ...plan.kilo, apiKey })));
-      return [{ path: p.llm!.kiloPath, content }];
-    },
+    filesFor: (p) => [{ path: p.llm!.kiloPath, content: kiloConfig(p) }],
+    secretFilesFor: (p) => [{ key: "kilo", path: SANDBOX_PATHS.kiloSecret, env: "THON_KILO_CONFIG_FILE", content: kiloConfig(p) }],
   };
 }
 /** One host (target local or ssh): containers, the event's bridge, the host's nginx. */
@@ -180,8 +185,8 @@ function defineHost(event: Event, plan: EventPlan, target: Target): { sandboxes:
  * labels on the manager, one pinned service per participant. The images are
  * referenced by name: a swarm here has no registry, so the image is imported
  * on every node beforehand (no SandboxImage: pulling on the manager would
- * not put it on the nodes). The nginx edge and node proxies are wired at
- * merge (helper `edge`); the local LLM is refused on swarm by validation.
+ * not put it on the nodes). Lemonade runs on its node (LemonadePlan.node),
+ * each participant's Kilo config is a Swarm secret (docs/llm.md).
  */
 function defineSwarm(event: Event, plan: EventPlan, swarm: SwarmPlan, target: Target): { sandboxes: readonly { url: string; password: pulumi.Output<string> | undefined }[]; tls: Tls; llm: Llm | undefined } {
   const shells = target.nodes;
@@ -191,7 +196,8 @@ function defineSwarm(event: Event, plan: EventPlan, swarm: SwarmPlan, target: Ta
     if (!shell) throw new pulumi.RunError(`${field}: no node named ${String(node)} in target.nodes (${[...shells.keys()].join(", ")})`);
     return shell;
   };
-  if (plan.llm) throw new pulumi.RunError("lemonade.enabled: the local LLM is not available with target.kind swarm yet; set lemonade.enabled: false");
+  // lemond is a host service on its node (the GPU's); APISIX is the organizer's, configured over its Admin API.
+  const llm = plan.llm ? defineLlm(event, plan.llm, shellOf(plan.llm.lemonade.node?.name, "lemonade.node")) : undefined;
   const network = new OverlayNetwork(swarm.network, { eventName: event.name, name: swarm.network, target });
   const labels = new Map(swarm.nodes.map((n) => [n.name, new NodeLabels(n.labelsResourceName, { target, node: n.name, labels: n.labels })]));
   const sandboxes = plan.participants.map((p) => {
@@ -207,6 +213,7 @@ function defineSwarm(event: Event, plan: EventPlan, swarm: SwarmPlan, target: Ta
         image: sandboxFor(event, p.group).image,
         target,
         node: shell,
+        ...(llm ? { secretFiles: llm.secretFilesFor(p) } : {}),
         // The constraint names the node's label: set it first.
         after: [labels.get(shell.node)!.command],
       },
@@ -237,5 +244,5 @@ function defineSwarm(event: Event, plan: EventPlan, swarm: SwarmPlan, target: Ta
     // The entry's node server and the edge share one nginx: reload it once the node's files are in place.
     after: [nodeProxies.get(swarm.entry)!.reload],
   });
-  return { sandboxes, tls, llm: undefined };
+  return { sandboxes, tls, llm };
 }

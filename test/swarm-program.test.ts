@@ -14,6 +14,8 @@ import { planEvent } from "../infra/plan.ts";
 import { find, runEvent, T } from "./support/program.ts";
 import { problemsOf } from "./support/events.ts";
 import { thonMocks } from "../infra/preview/providerOutputs.ts";
+import { evaluate } from "../infra/preview/evaluate.ts";
+import { defineEvent } from "../infra/program.ts";
 
 const S = {
   sandbox: "thon:sandbox:SwarmSandbox",
@@ -202,9 +204,6 @@ describe("program on a swarm: what it refuses", () => {
   });
 
   const header = `event:\n  name: test\n  host: 127.0.0.1\ngroups:\n  alpha:\n    users: [alice]\n${SWARM_TARGET}`;
-  it("refuses the local LLM, naming lemonade.enabled", () => {
-    expect(problemsOf(`${header}lemonade:\n  enabled: true\n`).join("\n")).toMatch(/lemonade\.enabled: true: the local LLM \(Lemonade, the gateway\) is not available with target\.kind swarm yet/);
-  });
   it("refuses sandbox.packages and sandbox.build (the nodes have no registry to get them from)", () => {
     expect(problemsOf(`${header}sandbox:\n  packages: [git]\n`).join("\n")).toMatch(/sandbox\.packages: .*target\.kind swarm cannot add packages/);
     expect(problemsOf(`${header}sandbox:\n  build: { context: . }\n`).join("\n")).toMatch(/sandbox\.build: .*target\.kind swarm runs images already on every node/);
@@ -247,5 +246,138 @@ describe("program on a swarm: adding a node and a participant moves nobody", asy
     expect(created.length).toBeGreaterThan(0);
     const unrelated = created.filter((n) => !/erin|n3/.test(n));
     expect(unrelated).toEqual([]);
+  });
+});
+
+// The local LLM on a swarm: lemond on the node with the GPU (here n2, not the
+// entry n1), APISIX beside it or on gateway.node, every sandbox reaching it at
+// that node's address, each Kilo config a Swarm secret.
+describe("program on a swarm: the local LLM", async () => {
+  const NODES = `target:
+  kind: swarm
+  dockerHost: tcp://127.0.0.1:2376
+  ssh: { user: root, port: 22, privateKeyFile: ./id_ed25519 }
+  nodes:
+    - { name: n1, address: 127.0.1.1, memory: 64GiB }
+    - { name: n2, address: 127.0.1.2, memory: 64GiB, labels: { gpu: "true" } }
+`;
+  const LLM_GROUPS = "  alpha:\n    host: n1\n    users: [alice, { name: bob, host: n2 }]";
+  const llmEvent = (gateway: string, lemonade = "", nodes = NODES) => {
+    const file = join(dir, `llm-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, `event:\n  name: test\n  host: 127.0.0.1\ngroups:\n${LLM_GROUPS}\n${nodes}lemonade:\n  enabled: true\n  startTimeoutSeconds: 2\n${lemonade}gateway:\n${gateway}`);
+    return loadEvent(file);
+  };
+  const run = (event: ReturnType<typeof loadEvent>) => evaluate(() => defineEvent(event), { config: { "thon:apisixAdminKey": "admin-key" } });
+  const withGateway = llmEvent("  enabled: true\n");
+  const e = await run(withGateway);
+  const keys = e.outputs.participants as Record<string, { apiKey: string }>;
+  const kiloOf = (user: string) => JSON.parse(Buffer.from(String(find(e, S.secret, `thon-files-${user}-kilo`).inputs.data), "base64").toString("utf8")) as {
+    provider: Record<string, { options: { baseURL: string; apiKey: string } }>;
+  };
+
+  it("runs lemond's files and activation on the GPU node over SSH (connection.host its address), none on the machine running pulumi", () => {
+    for (const name of ["thon-lemonade-unit", "thon-lemonade-env", "thon-lemonade-config", "thon-lemonade-service"]) {
+      const cmd = find(e, S.remote, name);
+      expect((cmd.inputs.connection as { host: string }).host, name).toBe("127.0.1.2");
+      expect(cmd.secretInputs).toContain("connection");
+    }
+    expect(e.resources.filter((r) => r.type === T.command && r.name.startsWith("thon-lemonade"))).toEqual([]);
+    expect(find(e, S.remote, "thon-lemonade-unit").inputs.create).toContain("/etc/systemd/system/lemond.service");
+  });
+
+  it("with APISIX beside lemond, keeps lemond on loopback, APISIX reaching it there and sandboxes reaching APISIX at the node's address", () => {
+    const plan = planEvent(withGateway).llm!;
+    expect(plan.lemonade.host).toBe("127.0.0.1");
+    expect(plan.gateway!.lemonadeUrl).toBe("http://127.0.0.1:13305");
+    expect(plan.gateway!.node).toEqual({ name: "n2", address: "127.0.1.2" });
+    expect((e.outputs.event as { llm: { baseUrl: string } }).llm.baseUrl).toBe("http://127.0.1.2:9080/v1");
+    for (const user of ["alice", "bob"]) expect(kiloOf(user).provider.thon!.options.baseURL).toBe("http://127.0.1.2:9080/v1");
+  });
+
+  it("mounts each participant's Kilo config as a Swarm secret outside the home, named by THON_KILO_CONFIG_FILE, with their own key", () => {
+    for (const user of ["alice", "bob"]) {
+      const s = serviceOf(e.resources, user).inputs as unknown as ServiceInputs;
+      expect(s.taskSpec.containerSpec.secrets).toContainEqual({
+        secretId: expect.any(String),
+        secretName: expect.stringMatching(new RegExp(`^thon-files-${user}-kilo-[0-9a-f]{7}$`)),
+        fileName: "/run/secrets/thon-kilo.json",
+        fileUid: "1000",
+        fileGid: "1000",
+        fileMode: 0o400,
+      });
+      expect(s.taskSpec.containerSpec.env.THON_KILO_CONFIG_FILE).toBe("/run/secrets/thon-kilo.json");
+      expect(s.taskSpec.containerSpec.mounts.map((m) => m.target)).not.toContain("/home/coder/.config/kilo/config.json");
+      expect(kiloOf(user).provider.thon!.options.apiKey).toBe(keys[user]!.apiKey);
+      expect(find(e, S.secret, `thon-files-${user}-kilo`).secretInputs).toContain("data");
+    }
+    expect(keys.alice!.apiKey).not.toBe(keys.bob!.apiKey);
+  });
+
+  it("keeps every participant's key out of plain inputs: only secret inputs of any resource hold it", () => {
+    for (const user of ["alice", "bob"]) {
+      const key = keys[user]!.apiKey;
+      expect(key).toMatch(/^sk-thon-/);
+      const holders: string[] = [];
+      for (const r of e.resources) {
+        for (const [field, value] of Object.entries(r.inputs)) {
+          // The Kilo secret carries it base64-encoded: look for both forms.
+          if (JSON.stringify(value).includes(key) || (r.type === S.secret && Buffer.from(String(value), "base64").toString("utf8").includes(key))) {
+            holders.push(`${r.name}.${field}`);
+            expect(r.secretInputs, `${r.type} ${r.name}.${field}`).toContain(field);
+          }
+        }
+      }
+      // Where it is meant to be: the participant's Kilo secret and their gateway consumer.
+      expect(holders).toEqual(expect.arrayContaining([`thon-files-${user}-kilo.data`, `thon-consumer-${user}.key`]));
+      expect(serviceOf(e.resources, user).secretInputs).toEqual([]);
+      expect(JSON.stringify(serviceOf(e.resources, user).inputs)).not.toContain(key);
+    }
+  });
+
+  it("with APISIX on another node (gateway.node), makes lemond listen beyond loopback, APISIX reach it at its node's address, sandboxes reach APISIX's node", async () => {
+    const event = llmEvent("  enabled: true\n  node: n1\n");
+    const plan = planEvent(event).llm!;
+    expect(plan.lemonade.host).toBe("0.0.0.0");
+    expect(plan.gateway!.lemonadeUrl).toBe("http://127.0.1.2:13305");
+    expect(plan.outputs.baseUrl).toBe("http://127.0.1.1:9080/v1");
+    const other = await run(event);
+    expect((find(other, S.remote, "thon-lemonade-service").inputs.connection as { host: string }).host).toBe("127.0.1.2");
+    expect(JSON.parse(Buffer.from(String(find(other, S.secret, "thon-files-alice-kilo").inputs.data), "base64").toString("utf8")).provider.thon.options.baseURL).toBe("http://127.0.1.1:9080/v1");
+  });
+
+  it("without the gateway, gives every sandbox Lemonade's key and its node's address, lemond on 0.0.0.0", async () => {
+    const event = llmEvent("  enabled: false\n");
+    const plan = planEvent(event).llm!;
+    expect(plan.lemonade.host).toBe("0.0.0.0");
+    expect(plan.outputs).toMatchObject({ via: "lemonade", baseUrl: "http://127.0.1.2:13305/api/v1" });
+    const off = await run(event);
+    const kilo = JSON.parse(Buffer.from(String(find(off, S.secret, "thon-files-bob-kilo").inputs.data), "base64").toString("utf8"));
+    expect(kilo.provider.thon.options.baseURL).toBe("http://127.0.1.2:13305/api/v1");
+    expect(kilo.provider.thon.options.apiKey).toBe((off.outputs.participants as Record<string, { apiKey: string }>).bob!.apiKey);
+  });
+
+  it("puts lemond on lemonade.node when given, else without a gpu: \"true\" node on target.entry", () => {
+    expect(planEvent(llmEvent("  enabled: true\n", "  node: n1\n")).llm!.lemonade.node).toEqual({ name: "n1", address: "127.0.1.1" });
+    const noGpu = NODES.replace(', labels: { gpu: "true" }', "").replace("  nodes:", "  entry: n2\n  nodes:");
+    expect(planEvent(llmEvent("  enabled: true\n", "", noGpu)).llm!.lemonade.node).toEqual({ name: "n2", address: "127.0.1.2" });
+  });
+});
+
+describe("program on a swarm: the LLM's nodes, refused by field", () => {
+  const header = `event:\n  name: test\n  host: 127.0.0.1\ngroups:\n  alpha:\n    users: [alice]\n${SWARM_TARGET}`;
+  it("refuses a lemonade.node or gateway.node that is not in target.nodes", () => {
+    const problems = problemsOf(`${header}lemonade:\n  enabled: true\n  node: n9\ngateway:\n  enabled: true\n  node: gpu1\n`).join("\n");
+    expect(problems).toMatch(/lemonade\.node: "[^"]*": is not one of target\.nodes \(n1, n2\)\. Fix: name the node that runs lemond/);
+    expect(problems).toMatch(/gateway\.node: "[^"]*": is not one of target\.nodes \(n1, n2\)\. Fix: name the node that runs APISIX/);
+  });
+  it("refuses lemonade.node and gateway.node on one host", () => {
+    const problems = problemsOf(`event:\n  name: test\n  host: 127.0.0.1\ngroups:\n  alpha:\n    users: [alice]\nlemonade:\n  enabled: true\n  node: n1\ngateway:\n  enabled: true\n  node: n1\n`).join("\n");
+    expect(problems).toMatch(/lemonade\.node: "[^"]*": places lemond .* on a swarm node, and target\.kind is "local"/);
+    expect(problems).toMatch(/gateway\.node: "[^"]*": places APISIX on a swarm node, and target\.kind is "local"/);
+  });
+  it("refuses lemond on loopback when APISIX runs on another node", () => {
+    expect(problemsOf(`${header}lemonade:\n  enabled: true\n  host: 127.0.0.1\ngateway:\n  enabled: true\n  node: n2\n`).join("\n")).toMatch(
+      /lemonade\.host: "[^"]*": lemond on 127\.0\.0\.1 cannot be reached by APISIX on node n2 \(Lemonade runs on n1\)/,
+    );
   });
 });

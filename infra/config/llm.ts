@@ -4,6 +4,7 @@ import type { z } from "zod";
 import type { ThonFile } from "./schema.ts";
 import { APISIX_VERSIONS, versionAtLeast } from "../apisix/versions.ts";
 import { checkLlamacppArgs, LEMONADE_MIN_VERSION } from "../lemonade/facts.ts";
+import { llmNodes } from "../lemonade/plan.ts";
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 
@@ -11,6 +12,47 @@ export function checkLlm(file: ThonFile, ctx: z.RefinementCtx): void {
   const { lemonade, gateway } = file;
   if (lemonade.enabled) checkLemonade(file, ctx);
   if (gateway.enabled) checkGatewayVersions(file, ctx);
+  checkLlmNodes(file, ctx);
+}
+
+/**
+ * lemonade.node and gateway.node place lemond and APISIX on swarm nodes
+ * (infra/lemonade/plan.ts llmNodes): refused on one host rather than ignored,
+ * and each must name a node of target.nodes.
+ */
+function checkLlmNodes(file: ThonFile, ctx: z.RefinementCtx): void {
+  const { target } = file;
+  const fields = [
+    { section: "lemonade", node: file.lemonade.node, what: "lemond (the node with the GPU)" },
+    { section: "gateway", node: file.gateway.node, what: "APISIX" },
+  ] as const;
+  let named = true;
+  for (const { section, node, what } of fields) {
+    if (node === undefined) continue;
+    if (target.kind !== "swarm") {
+      named = false;
+      ctx.addIssue({ code: "custom", path: [section, "node"], message: `places ${what} on a swarm node, and target.kind is "${target.kind}". Fix: remove it (on one host everything runs on that host)` });
+    } else if (!target.nodes.some((n) => n.name === node)) {
+      named = false;
+      ctx.addIssue({
+        code: "custom",
+        path: [section, "node"],
+        message: `is not one of target.nodes (${target.nodes.map((n) => n.name).join(", ")}). Fix: name the node that runs ${what}, or remove it`,
+      });
+    }
+  }
+  // target.entry is checked by checkSwarm; the default rule falls back to it.
+  const entryKnown = target.kind !== "swarm" || target.entry === undefined || target.nodes.some((n) => n.name === target.entry);
+  if (target.kind !== "swarm" || !named || !entryKnown || !file.lemonade.enabled || !file.gateway.enabled) return;
+  // APISIX on another node reaches lemond over the network: loopback cannot serve it.
+  const nodes = llmNodes(file)!;
+  if (nodes.gateway.name !== nodes.lemonade.name && file.lemonade.host !== undefined && LOOPBACK.test(file.lemonade.host)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["lemonade", "host"],
+      message: `lemond on ${file.lemonade.host} cannot be reached by APISIX on node ${nodes.gateway.name} (Lemonade runs on ${nodes.lemonade.name}). Fix: remove lemonade.host (THON then uses 0.0.0.0, guarded by Lemonade's API key), or run APISIX on ${nodes.lemonade.name} (gateway.node)`,
+    });
+  }
 }
 
 function checkLemonade(file: ThonFile, ctx: z.RefinementCtx): void {

@@ -235,13 +235,6 @@ function checkSwarm(file: ThonFile, ctx: z.RefinementCtx): void {
 /** target.kind swarm: what it cannot do yet, refused by field (docs/swarm.md). */
 function checkSwarmLimits(file: ThonFile, ctx: z.RefinementCtx): void {
   if (file.target.kind !== "swarm") return;
-  if (file.lemonade.enabled) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["lemonade", "enabled"],
-      message: "the local LLM (Lemonade, the gateway) is not available with target.kind swarm yet. Fix: set lemonade.enabled: false, or run the event on one host (target.kind local or ssh)",
-    });
-  }
   // The manager would build the image for itself only: a swarm here has no registry to share it with the nodes.
   if (file.sandbox.build !== undefined) {
     ctx.addIssue({

@@ -252,7 +252,8 @@ export const lemonadeSchema = z
   .object({
     enabled: z.boolean().default(false).describe("Run Lemonade Server (lemond) on the event host for every sandbox."),
     version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'lemonade.version is a release such as "11.7"' }).default("11.7").describe("The Lemonade Server release on the host (10.1 or later): decides the unit name and the reserved llama.cpp flags."),
-    host: z.string().min(1).optional().describe("Address lemond listens on. Unset: 127.0.0.1 when the gateway is on (only APISIX talks to it), 0.0.0.0 when it is off (sandboxes reach it directly)."),
+    host: z.string().min(1).optional().describe("Address lemond listens on. Unset: 127.0.0.1 when the gateway is on and runs on Lemonade's node (only APISIX talks to it), else 0.0.0.0 (sandboxes, or APISIX on another swarm node, reach it; Lemonade's API key guards it)."),
+    node: nodeName("lemonade.node").optional().describe('target.kind swarm: the node lemond runs on (the one with the GPU), a name from target.nodes; unset: the first node labelled gpu: "true", else target.entry.'),
     port: z.number().int().min(1).max(65535).default(13305).describe("The port lemond listens on."),
     apiUrl: z.url({ error: "lemonade.apiUrl must be a URL such as http://127.0.0.1:13305" }).optional().describe("Lemonade as the machine running `pulumi up` reaches it (model pull/load); unset: http://127.0.0.1:<port>."),
     chatModel: chatModelSchema.default({
@@ -304,8 +305,9 @@ export const gatewaySchema = z
     enabled: z.boolean().default(false).describe("Put Apache APISIX in front of Lemonade, with one key and one token budget per participant (or group)."),
     apisixVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: 'gateway.apisixVersion is a version such as "3.15"' }).default("3.15").describe("The APISIX release the routes are written for; settings it would ignore are refused."),
     adminUrl: z.url({ error: "gateway.adminUrl must be a URL such as http://127.0.0.1:9180" }).default("http://127.0.0.1:9180").describe("The Admin API as the machine running `pulumi up` reaches it; its key comes from the thon:apisixAdminKey secret or APISIX_ADMIN_KEY."),
-    port: z.number().int().min(1).max(65535).default(9080).describe("The gateway's proxy port as the sandboxes reach it (host.docker.internal:<port>)."),
-    lemonadeUrl: z.url({ error: "gateway.lemonadeUrl must be a URL such as http://127.0.0.1:13305" }).optional().describe("Lemonade as APISIX reaches it; unset: http://127.0.0.1:<lemonade.port>."),
+    port: z.number().int().min(1).max(65535).default(9080).describe("The gateway's proxy port as the sandboxes reach it (host.docker.internal:<port>; on a swarm, the gateway node's address)."),
+    node: nodeName("gateway.node").optional().describe("target.kind swarm: the node APISIX runs on (the organizer's; THON only configures it), a name from target.nodes; unset: Lemonade's node. Sandboxes reach it at that node's address."),
+    lemonadeUrl: z.url({ error: "gateway.lemonadeUrl must be a URL such as http://127.0.0.1:13305" }).optional().describe("Lemonade as APISIX reaches it; unset: http://127.0.0.1:<lemonade.port>, or on a swarm with APISIX on another node than Lemonade, http://<Lemonade node's address>:<lemonade.port>."),
     mode: z.enum(["per-user", "per-group"], { error: 'gateway.mode must be "per-user" or "per-group"' }).default("per-user").describe('"per-user": one key and budget per participant; "per-group": one per group.'),
     limit: z
       .union([

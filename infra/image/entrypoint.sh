@@ -44,6 +44,26 @@ if [ -n "${PASSWORD_FILE:-}" ]; then
   unset PASSWORD_FILE
 fi
 
+# On a swarm the Kilo Code config (it holds the participant's API key) comes
+# as a secret file outside the home (THON_KILO_CONFIG_FILE, e.g.
+# /run/secrets/thon-kilo.json): a secret mounted inside the home volume would
+# make Docker create ~/.config and ~/.config/kilo there as root. Copied, not
+# linked, at each start (so a new key lands with the new task), as this user,
+# mode 0600, through a temporary file so Kilo never reads half of it. A
+# failure costs the LLM, not the editor: logged, and code-server starts.
+if [ -n "${THON_KILO_CONFIG_FILE:-}" ]; then
+  kilo_dir="${HOME:-/home/coder}/.config/kilo"
+  kilo_tmp="$kilo_dir/.config.json.thon"
+  # cat, not cp: the copy gets 0600 from the umask, not the secret's 0400.
+  if (umask 077 && mkdir -p "$kilo_dir" && rm -f "$kilo_tmp" && cat "$THON_KILO_CONFIG_FILE" >"$kilo_tmp" && mv -f "$kilo_tmp" "$kilo_dir/config.json"); then
+    :
+  else
+    rm -f "$kilo_tmp"
+    log "could not put the Kilo Code config $THON_KILO_CONFIG_FILE in place; Kilo has no LLM settings"
+  fi
+  unset THON_KILO_CONFIG_FILE
+fi
+
 install_extensions() {
   data="${HOME:-/home/coder}/.local/share/code-server"
   marker="$data/.thon-extensions"

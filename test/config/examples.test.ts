@@ -29,7 +29,7 @@ describe("shipped event files", () => {
     const raw = parse(text);
     const lemonade = Object.keys(thonFileSchema.shape.lemonade.unwrap().shape);
     const gateway = Object.keys(thonFileSchema.shape.gateway.unwrap().shape);
-    const commented = ["host", "apiUrl", "lemonadeUrl", "redis"];
+    const commented = ["host", "node", "apiUrl", "lemonadeUrl", "redis"];
     expect(Object.keys(raw.lemonade).sort()).toEqual(lemonade.filter((k) => !commented.includes(k)).sort());
     expect(Object.keys(raw.gateway).sort()).toEqual(gateway.filter((k) => !commented.includes(k)).sort());
     for (const k of commented) expect(text, k).toMatch(new RegExp(`# ${k}:`));
