@@ -212,6 +212,9 @@ describe("the console's pages with 300 participants", () => {
     await page.locator("#confirm .ok").click();
     await page.locator("#confirm .progress li", { hasText: "Done" }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(SHOTS, "dialog-applied-desktop.png") });
+    // The engine's summary in words, not its JSON.
+    const summary = await page.locator("#confirm .progress li", { hasText: "summary:" }).textContent();
+    expect(summary).toMatch(/^summary: (\d+ (created|updated|replaced|deleted|unchanged)(, )?)+$|^summary: nothing$/);
     expect(s.project.plan().participants.filter((p) => p.group === "team-03" && p.state === "stopped").length).toBe(30);
     // Closing the dialog reloads the groups page: it shows the new state.
     await Promise.all([page.waitForEvent("load"), page.locator("#confirm .cancel").click()]);

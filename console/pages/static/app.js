@@ -161,9 +161,18 @@
     }
     if (e.diagnosticEvent) return [`${e.diagnosticEvent.severity}: ${e.diagnosticEvent.message}`.trim(), "diag"];
     if (e.resOpFailedEvent) return [`failed: ${shortUrn(e.resOpFailedEvent.metadata?.urn)}`, "fail"];
-    if (e.summaryEvent) return [`summary: ${JSON.stringify(e.summaryEvent.resourceChanges || {})}`, "summary"];
+    if (e.summaryEvent) return [`summary: ${changeWords(e.summaryEvent.resourceChanges)}`, "summary"];
     return null;
   }
+
+  // The engine's summary counts ({"same":3,"update":1}) in words: "1 updated, 3 unchanged".
+  const CHANGE_WORDS = { create: "created", update: "updated", replace: "replaced", delete: "deleted", same: "unchanged" };
+  const changeWords = (c) =>
+    Object.entries(c || {})
+      .filter(([, v]) => v)
+      .sort(([a], [b]) => (a === "same") - (b === "same"))
+      .map(([k, v]) => `${v} ${CHANGE_WORDS[k] || k}`)
+      .join(", ") || "nothing";
 
   const counts = (c) => (c ? Object.entries(c).filter(([k, v]) => v && k !== "same").map(([k, v]) => `${v} to ${k}`).join(", ") || "no resource changes" : "");
 
