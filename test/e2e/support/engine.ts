@@ -21,7 +21,7 @@ import { diffEvaluations, type EvaluationDiff, type ResourceChange } from "../..
 import { thonMocks } from "../../../infra/preview/providerOutputs.ts";
 import { containerLogs, dockerAt, engineCall, EngineError, inspectOrAbsent, mustCall, socketPathOf, type Docker } from "./docker.ts";
 import { tarOneFile, type TarFile } from "./tar.ts";
-import { bool, int, labelMap, obj, objList, onlyKnown, str, strList, UntranslatedInputError, where } from "./inputReaders.ts";
+import { bool, emptyCommand, int, labelMap, obj, objList, onlyKnown, readCommandInput, str, strList, UntranslatedInputError, where } from "./inputReaders.ts";
 import { translateRemoteCommand, translateSecret, translateService, translateServiceConfig, type RemoteCommandRequest, type ServiceRequest } from "./swarmTranslate.ts";
 
 export { UntranslatedInputError };
@@ -283,31 +283,13 @@ export interface CommandRequest {
 export function translateCommand(r: RecordedResource): CommandRequest {
   const at = (k: string) => `${where(r)}: ${k}`;
   let interpreter = ["/bin/sh", "-c"]; // pulumi-command's default on Linux
-  let environment: Record<string, string> = {};
-  const scripts: Record<"create" | "update" | "delete" | "stdin", string | undefined> = { create: undefined, update: undefined, delete: undefined, stdin: undefined };
+  const common = emptyCommand();
   for (const [key, value] of Object.entries(r.inputs)) {
-    switch (key) {
-      case "create":
-      case "update":
-      case "delete":
-      case "stdin":
-        scripts[key] = str(value, at(key));
-        break;
-      case "interpreter":
-        interpreter = strList(value, at(key));
-        break;
-      case "environment":
-        environment = Object.fromEntries(Object.entries(obj(value, at(key))).map(([k, x]) => [k, str(x, `${at(key)}.${k}`)]));
-        break;
-      case "triggers":
-        // Only decides replacement (the diff's rule); nothing to run.
-        if (!Array.isArray(value)) throw new Error(`${at(key)}: expected a list`);
-        break;
-      default:
-        throw new UntranslatedInputError(where(r), key);
-    }
+    if (readCommandInput(key, value, at(key), common)) continue;
+    if (key === "interpreter") interpreter = strList(value, at(key));
+    else throw new UntranslatedInputError(where(r), key);
   }
-  return { interpreter, environment, ...scripts };
+  return { interpreter, ...common };
 }
 
 /**

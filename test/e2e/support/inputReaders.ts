@@ -55,3 +55,39 @@ export function labelMap(v: unknown, at: string): Record<string, string> {
   });
   return out;
 }
+
+export function strMap(v: unknown, at: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(obj(v, at)).map(([k, x]) => [k, str(x, `${at}.${k}`)]));
+}
+
+/** What local and remote Commands share (pulumi-command's common args): the scripts, stdin, the environment. */
+export interface CommandCommon {
+  create: string | undefined;
+  update: string | undefined;
+  delete: string | undefined;
+  stdin: string | undefined;
+  environment: Record<string, string>;
+}
+
+export const emptyCommand = (): CommandCommon => ({ create: undefined, update: undefined, delete: undefined, stdin: undefined, environment: {} });
+
+/** Reads one of the inputs every Command has into `into`; false for any other key (the caller's own, or untranslated). */
+export function readCommandInput(key: string, value: unknown, at: string, into: CommandCommon): boolean {
+  switch (key) {
+    case "create":
+    case "update":
+    case "delete":
+    case "stdin":
+      into[key] = str(value, at);
+      return true;
+    case "environment":
+      into.environment = strMap(value, at);
+      return true;
+    case "triggers":
+      // Only decides replacement (the diff's rule); nothing to run.
+      if (!Array.isArray(value)) throw new Error(`${at}: expected a list`);
+      return true;
+    default:
+      return false;
+  }
+}

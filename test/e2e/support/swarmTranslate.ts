@@ -15,7 +15,7 @@
 // order stop-first, port protocol tcp and publish mode ingress, isolation
 // default, bind propagation rprivate).
 import type { RecordedResource } from "../../../infra/preview/evaluate.ts";
-import { bool, int, labelMap, obj, objList, onlyKnown, str, strList, UntranslatedInputError, where } from "./inputReaders.ts";
+import { bool, emptyCommand, int, labelMap, obj, objList, onlyKnown, readCommandInput, str, strList, strMap, UntranslatedInputError, where } from "./inputReaders.ts";
 
 type Json = Record<string, unknown>;
 
@@ -58,7 +58,6 @@ const nonNegative = (v: unknown, at: string) => {
   if (n < 0) throw new Error(`${at}: must be >= 0, got ${n}`);
   return n;
 };
-const strMap = (v: unknown, at: string): Record<string, string> => Object.fromEntries(Object.entries(obj(v, at)).map(([k, x]) => [k, str(x, `${at}.${k}`)]));
 
 // --- taskSpec.containerSpec ----------------------------------------------------
 
@@ -534,25 +533,13 @@ export interface RemoteCommandRequest {
 export function translateRemoteCommand(r: RecordedResource): RemoteCommandRequest {
   const at = (k: string) => `${where(r)}: ${k}`;
   let host: string | undefined;
-  let environment: Record<string, string> = {};
   let addPreviousOutput = true;
-  const scripts: Record<"create" | "update" | "delete" | "stdin", string | undefined> = { create: undefined, update: undefined, delete: undefined, stdin: undefined };
+  const common = emptyCommand();
   for (const [key, value] of defined(r.inputs)) {
+    if (readCommandInput(key, value, at(key), common)) continue;
     switch (key) {
-      case "create":
-      case "update":
-      case "delete":
-      case "stdin":
-        scripts[key] = str(value, at(key));
-        break;
-      case "environment":
-        environment = strMap(value, at(key));
-        break;
       case "addPreviousOutputInEnv":
         addPreviousOutput = bool(value, at(key));
-        break;
-      case "triggers":
-        if (!Array.isArray(value)) throw new Error(`${at(key)}: expected a list`);
         break;
       case "connection": {
         const c = obj(value, at(key));
@@ -575,5 +562,5 @@ export function translateRemoteCommand(r: RecordedResource): RemoteCommandReques
     }
   }
   if (host === undefined) throw new Error(`${at("connection")}: host is required`);
-  return { host, environment, addPreviousOutput, ...scripts };
+  return { host, addPreviousOutput, ...common };
 }
