@@ -30,7 +30,7 @@ import { sandboxBackend } from "../../console/ops/backend.ts";
 import { StatusService } from "../../console/ops/status.ts";
 import { tlsStandIn } from "../support/tlsStandIn.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../support/browser.ts";
-import { nginxBinary } from "../support/nginx.ts";
+import { nginxBinary, stopGracefully } from "../support/nginx.ts";
 import { Engine, TYPES } from "./support/engine.ts";
 import { EngineStandInApplier } from "./support/engineApplier.ts";
 import { writePulumiProject } from "./support/workdir.ts";
@@ -215,12 +215,8 @@ async function stopNginx(node: string): Promise<void> {
   const child = nginx.get(node);
   nginx.delete(node);
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((r) => child.once("exit", () => r()));
   // nsenter passes the signal on to nginx (its child).
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await gone;
-  clearTimeout(timer);
+  await stopGracefully(child);
 }
 
 /** GET through the edge from the hub (the nodes' link), trusting only the event CA; the HTTP status. */

@@ -120,11 +120,7 @@ export async function startNginx(prefix: string, options: NginxOptions, readyPor
     masterPid: () => Number(readFileSync(pidFile, "utf8").trim()),
     async stop() {
       if (exited) return;
-      const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await gone;
-      clearTimeout(timer);
+      await stopGracefully(child);
     },
   };
 }
@@ -203,4 +199,13 @@ export function proxyYaml(root: string, o: { readonly https: number; readonly ht
   accessLog: ${root}/log/access.log
   nginx: ${o.nginx}
 `;
+}
+
+/** SIGTERM (nginx's fast shutdown), then SIGKILL after `graceMs`; resolves when the process has exited. */
+export async function stopGracefully(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await gone;
+  clearTimeout(timer);
 }
