@@ -12,6 +12,7 @@ import type { RecordedResource } from "../infra/preview/evaluate.ts";
 import { diffEvaluations } from "../infra/preview/diff.ts";
 import { planEvent } from "../infra/plan.ts";
 import { find, runEvent, T } from "./support/program.ts";
+import { Project } from "../console/ops/project.ts";
 import { problemsOf } from "./support/events.ts";
 import { thonMocks } from "../infra/preview/providerOutputs.ts";
 import { evaluate } from "../infra/preview/evaluate.ts";
@@ -379,5 +380,24 @@ describe("program on a swarm: the LLM's nodes, refused by field", () => {
     expect(problemsOf(`${header}lemonade:\n  enabled: true\n  host: 127.0.0.1\ngateway:\n  enabled: true\n  node: n2\n`).join("\n")).toMatch(
       /lemonade\.host: "[^"]*": lemond on 127\.0\.0\.1 cannot be reached by APISIX on node n2 \(Lemonade runs on n1\)/,
     );
+  });
+});
+
+describe("the console's targeted replaces on a swarm", async () => {
+  // The console replaces a participant's password or service by URN (thon users recreate / reset-password).
+  const projectDir = mkdtempSync(join(dir, "project-"));
+  writeFileSync(join(projectDir, "Pulumi.yaml"), "name: thon\nruntime: nodejs\n");
+  writeFileSync(join(projectDir, "id_ed25519"), "not a key\n");
+  const eventFile = join(projectDir, "thon.yaml");
+  writeFileSync(eventFile, `event:\n  name: test\n  host: 127.0.0.1\ngroups:\n${GROUPS}\n${SWARM_TARGET}`);
+  const project = new Project({ projectDir, stack: "dev", eventFile });
+  const e = await runEvent(project.event());
+
+  it("names the URNs the program declares: the SwarmSandbox's Service and password", () => {
+    const alice = project.plan().participants.find((p) => p.name === "alice")!;
+    expect(project.urns(alice)).toEqual({
+      password: find(e, T.password, "thon-password-alice").urn,
+      container: find(e, S.service, "thon-alice").urn,
+    });
   });
 });

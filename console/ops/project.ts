@@ -70,14 +70,12 @@ export class Project {
 
   /** The engine URNs of a participant's password and container (for targeted replaces). */
   urns(p: ParticipantPlan): { readonly password: string; readonly container: string } {
-    const sandbox = engineUrn(this.stack, this.projectName, "", "thon:sandbox:Sandbox", p.resourceNames.sandbox);
+    // On a swarm the participant is a thon:sandbox:SwarmSandbox whose docker.Service is named as the container would be.
+    const swarm = swarmTargetOf(this.event()) !== undefined;
+    const sandbox = engineUrn(this.stack, this.projectName, "", swarm ? "thon:sandbox:SwarmSandbox" : "thon:sandbox:Sandbox", p.resourceNames.sandbox);
     return {
       password: engineUrn(this.stack, this.projectName, sandbox, "random:index/randomPassword:RandomPassword", p.resourceNames.password),
-      // Swarm: the participant's docker.Service, named as the container would be (SWARM.md).
-      // LEAD: assumes the Service stays a child of the thon:sandbox:Sandbox component (branch swarmsvc).
-      container: swarmTargetOf(this.event())
-        ? engineUrn(this.stack, this.projectName, sandbox, "docker:index/service:Service", p.resourceNames.container)
-        : engineUrn(this.stack, this.projectName, sandbox, "docker:index/container:Container", p.resourceNames.container),
+      container: engineUrn(this.stack, this.projectName, sandbox, swarm ? "docker:index/service:Service" : "docker:index/container:Container", p.resourceNames.container),
     };
   }
 }
