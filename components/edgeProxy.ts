@@ -8,17 +8,7 @@ import { rendered } from "./rendered.ts";
 import type { NodeShell } from "../infra/target.ts";
 import type { SwarmPlan } from "../infra/plan.ts";
 import type { Tls } from "./tls.ts";
-
-/**
- * Pulumi names of the edge's own files. Apart from every other family: no
- * name of one can be a name of the other ("thon-edge-nginx-" and
- * "thon-edge-upstream-" differ before any user or node name starts).
- * LEAD: could join infra/resourceNames.ts.
- */
-export const edgeResourceNames = {
-  participant: (user: string) => `thon-edge-nginx-${user}`,
-  node: (node: string) => `thon-edge-upstream-${node}`,
-} as const;
+import { edgeResourceNames } from "../infra/resourceNames.ts";
 
 export interface EdgeProxyArgs {
   readonly event: Pick<Event, "name" | "host" | "altNames" | "proxy" | "tls" | "console" | "idle">;

@@ -84,6 +84,16 @@ export function swarmNodeResourceNames(node: string): { readonly labels: string;
 /** target.kind swarm: the edge nginx on the entry node. */
 export const SWARM_EDGE_PROXY = "thon-proxy-edge";
 
+/**
+ * The edge's own files: a participant's location and a node's upstream. No
+ * name of one can be a name of the other ("thon-edge-nginx-" and
+ * "thon-edge-upstream-" differ before any user or node name starts).
+ */
+export const edgeResourceNames = {
+  participant: (user: string) => `thon-edge-nginx-${user}`,
+  node: (node: string) => `thon-edge-upstream-${node}`,
+} as const;
+
 /** A gateway consumer's Pulumi names: the consumer and the random key behind it. */
 export function consumerResourceNames(kind: "user" | "group", owner: string): { readonly consumer: string; readonly key: string } {
   // "group-" keeps a group's names apart from a user's of the same name.

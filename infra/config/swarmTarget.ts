@@ -1,6 +1,5 @@
 // The Swarm target as the console and doctor read it, and the one function
 // that says how to reach a node's own Docker engine.
-//
 import type { Event } from "./event.ts";
 import { LABELS } from "../resourceNames.ts";
 
